@@ -1,0 +1,141 @@
+/**
+ * Time: the `Clock` interface and the default `systemClock`.
+ *
+ * @module
+ */
+
+/**
+ * Where the retry loop reads time and sleeps. All durations are seconds. Pass your own (for
+ * example the test kit's virtual clock) with the `clock` option to control time exactly.
+ *
+ * @example
+ * ```ts
+ * const clock: Clock = {
+ *   now: () => performance.now() / 1000,
+ *   sleep: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
+ *   sleepSync: () => {},
+ * };
+ * ```
+ */
+export interface Clock {
+  /** Monotonic time in seconds; only differences matter. */
+  now(): number;
+  /** Resolves after `seconds`; rejects with `signal.reason` when `signal` aborts first. */
+  sleep(seconds: number, signal?: AbortSignal): Promise<void>;
+  /** Blocks the thread for `seconds` (used by the sync twins). */
+  sleepSync(seconds: number): void;
+}
+
+/** setTimeout's limit: longer delays fire at once, so long waits are slept in pieces. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+let blocker: Int32Array | undefined;
+
+function checkSeconds(seconds: number, method: string): void {
+  if (typeof seconds !== 'number' || !(seconds >= 0)) {
+    throw new RangeError(
+      `Expected \`seconds\` of ${method} to be a number >= 0, got \`${String(seconds)}\``,
+    );
+  }
+}
+
+/** Yields to the event loop once, without a timer. */
+function yieldOnce(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
+      .setImmediate;
+    if (typeof immediate === 'function') {
+      immediate(resolve);
+    } else {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(undefined);
+    }
+  });
+}
+
+function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    // Read the clock when the sleep starts: long waits are slept in timer-sized pieces.
+    const deadline = performance.now() + seconds * 1000;
+    let timer: ReturnType<typeof setTimeout>;
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const arm = (): void => {
+      const remaining = deadline - performance.now();
+      if (remaining <= MAX_TIMER_MS) {
+        timer = setTimeout(done, remaining);
+      } else {
+        timer = setTimeout(arm, MAX_TIMER_MS);
+      }
+    };
+    const done = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    arm();
+  });
+}
+
+/**
+ * The default clock: `performance.now()` for time, timers for `sleep` and `Atomics.wait` for
+ * `sleepSync`. Globals are looked up on each call, not at import, so vitest, jest and
+ * `@sinonjs/fake-timers` fake timers control it.
+ *
+ * - `sleep(0)` yields to the event loop once without a timer (`setImmediate`, else a
+ *   `MessageChannel` message).
+ * - Waits longer than the timer limit (2^31−1 ms, about 24.8 days) still wait their full length.
+ * - `sleepSync` blocks the thread with `Atomics.wait`; where blocking is impossible (a browser's
+ *   main thread) a non-zero wait throws a `TypeError` instead of busy-waiting. `sleepSync(0)`
+ *   returns at once.
+ *
+ * @example
+ * ```ts
+ * await systemClock.sleep(0.5); // half a second
+ * const elapsed = systemClock.now() - start; // seconds
+ * ```
+ */
+export const systemClock: Clock = {
+  now(): number {
+    return performance.now() / 1000;
+  },
+
+  sleep(seconds: number, signal?: AbortSignal): Promise<void> {
+    try {
+      checkSeconds(seconds, 'systemClock.sleep');
+      signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return seconds === 0 ? yieldOnce() : sleepFor(seconds, signal);
+  },
+
+  sleepSync(seconds: number): void {
+    checkSeconds(seconds, 'systemClock.sleepSync');
+    if (seconds === 0) return;
+    if (blocker === undefined) {
+      if (typeof SharedArrayBuffer !== 'function') {
+        throw new TypeError(
+          'systemClock.sleepSync cannot block here: SharedArrayBuffer is unavailable. ' +
+            'Use the async twin (onException / onPredicate / retryContext) instead.',
+        );
+      }
+      blocker = new Int32Array(new SharedArrayBuffer(4));
+    }
+    try {
+      Atomics.wait(blocker, 0, 0, seconds * 1000);
+    } catch (cause) {
+      throw new TypeError(
+        'systemClock.sleepSync cannot block on this thread (a browser main thread?). ' +
+          'Use the async twin (onException / onPredicate / retryContext) instead.',
+        { cause },
+      );
+    }
+  },
+};

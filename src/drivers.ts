@@ -1,0 +1,155 @@
+/**
+ * The two drivers of the one retry loop: they perform its effects (attempt, callback, sleep), the
+ * async one awaiting, the sync one blocking and refusing thenables. They hold no retry decision.
+ *
+ * @internal
+ * @module
+ */
+
+import {
+  ATTEMPT,
+  afterFirst,
+  begin,
+  type Effect,
+  type Limits,
+  type Plan,
+  type Program,
+  type Run,
+  retryLoop,
+  startTime,
+} from './loop.js';
+import { isThenable, thenableError } from './validate.js';
+
+type Target = (...args: never[]) => unknown;
+
+const ASYNC_HINT =
+  'async targets and callbacks need the async twin (onException, onPredicate, retryContext)';
+
+/** Runs the loop's effects until it asks for an attempt (or ends), awaiting callbacks and sleeps. */
+export async function advanceAsync(program: Program, run: Run): Promise<IteratorResult<Effect>> {
+  let input: unknown;
+  for (;;) {
+    const step = program.next(input);
+    if (step.done || step.value === ATTEMPT) return step;
+    const effect = step.value;
+    if ('seconds' in effect) {
+      input = await run.plan.clock.sleep(effect.seconds);
+    } else {
+      input = effect.fn(...(effect.args as never[]));
+      if (isThenable(input)) input = await input;
+    }
+  }
+}
+
+/** Runs the loop's effects until it asks for an attempt (or ends), blocking for sleeps. */
+export function advanceSync(program: Program, run: Run): IteratorResult<Effect> {
+  let input: unknown;
+  for (;;) {
+    const step = program.next(input);
+    if (step.done || step.value === ATTEMPT) return step;
+    const effect = step.value;
+    if ('seconds' in effect) {
+      input = run.plan.clock.sleepSync(effect.seconds);
+      if (isThenable(input)) throw thenableError('clock.sleepSync', input, ASYNC_HINT);
+    } else {
+      input = effect.fn(...(effect.args as never[]));
+      if (isThenable(input)) throw thenableError(effect.fn.name || 'A callback', input, ASYNC_HINT);
+    }
+  }
+}
+
+async function runAsync(run: Run): Promise<unknown> {
+  const program = retryLoop(run);
+  const target = run.target as Target;
+  for (;;) {
+    const step = await advanceAsync(program, run);
+    if (step.done) return step.value;
+    let threw = false;
+    let result: unknown;
+    try {
+      result = await target.apply(run.self, run.args as never[]);
+    } catch (error) {
+      threw = true;
+      result = error;
+    }
+    run.settle(threw, result);
+  }
+}
+
+function runSync(run: Run): unknown {
+  const program = retryLoop(run);
+  for (;;) {
+    const step = advanceSync(program, run);
+    if (step.done) return step.value;
+    attemptSync(run);
+  }
+}
+
+/** Makes an attempt of the sync twin and settles its outcome. */
+function attemptSync(run: Run): void {
+  let value: unknown;
+  try {
+    value = (run.target as Target).apply(run.self, run.args as never[]);
+  } catch (error) {
+    run.settle(true, error);
+    return;
+  }
+  checkNotThenable(value);
+  run.settle(false, value);
+}
+
+/** Outside the attempt's try: a thenable is a usage error for the caller, not a failed attempt. */
+function checkNotThenable(value: unknown): void {
+  if (isThenable(value)) throw thenableError('The target', value, ASYNC_HINT);
+}
+
+/**
+ * Wraps `target` with the async twin of the loop. Without an `onTry` handler the first attempt is
+ * made here, outside the loop, and a success settles through one `then`: a call whose first
+ * attempt succeeds costs one closure and one promise more than a bare `await target()`.
+ */
+export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => Promise<unknown> {
+  return function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    let start: number;
+    let limits: Limits;
+    let value: unknown;
+    try {
+      if (plan.onTry !== undefined) return runAsync(begin(plan, target, this, args));
+      start = startTime(plan);
+      limits = plan.limits ?? plan.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    try {
+      value = target.apply(this, args as never[]);
+    } catch (error) {
+      return runAsync(afterFirst(plan, limits, start, target, this, args, true, error));
+    }
+    const retry = (error: unknown): Promise<unknown> =>
+      runAsync(afterFirst(plan, limits, start, target, this, args, true, error));
+    return plan.fastSuccess
+      ? Promise.resolve(value).then(undefined, retry)
+      : Promise.resolve(value).then(
+          (result) => runAsync(afterFirst(plan, limits, start, target, this, args, false, result)),
+          retry,
+        );
+  };
+}
+
+/** Wraps `target` with the sync twin of the loop, with the same first-attempt fast path. */
+export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => unknown {
+  return function (this: unknown, ...args: unknown[]): unknown {
+    if (plan.onTry !== undefined) return runSync(begin(plan, target, this, args));
+    const start = startTime(plan);
+    const limits = plan.limits ?? plan.resolve();
+    let value: unknown;
+    try {
+      value = target.apply(this, args as never[]);
+    } catch (error) {
+      return runSync(afterFirst(plan, limits, start, target, this, args, true, error));
+    }
+    checkNotThenable(value);
+    if (plan.fastSuccess) return value;
+    return runSync(afterFirst(plan, limits, start, target, this, args, false, value));
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Logging: the default logger and the "Backing off" / "Giving up" lines.
+ *
+ * @module
+ */
+
+import type { Logger } from './types.js';
+
+type Details = { readonly [field: string]: unknown };
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/** True when `NODE_DEBUG` names `section` (comma-separated, `*` wildcards), as util.debuglog reads it. */
+function debugEnabled(section: string): boolean {
+  const list = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.NODE_DEBUG;
+  if (!list) return false;
+  return list.split(',').some((entry) => {
+    const pattern = entry
+      .trim()
+      .replace(/[|\\{}()[\]^$+?.]/g, '\\$&')
+      .replaceAll('*', '.*');
+    return pattern !== '' && new RegExp(`^${pattern}$`, 'i').test(section);
+  });
+}
+
+/** A logger that writes `BACKOFF <pid>: <message>` lines to stderr, as util.debuglog does. */
+function stderrLogger(): Logger {
+  const proc = (
+    globalThis as {
+      process?: { pid: number; stderr: { write(text: string): unknown } };
+    }
+  ).process;
+  const write = (message: string): void => {
+    proc?.stderr.write(`BACKOFF ${proc.pid}: ${message}\n`);
+  };
+  return Object.fromEntries(LEVELS.map((level) => [level, write]));
+}
+
+const silentLogger: Logger = Object.fromEntries(LEVELS.map((level) => [level, () => {}]));
+
+/**
+ * The default logger, decided when a decorator is made: silent (as Python backoff's NullHandler),
+ * unless `NODE_DEBUG` names `backoff`; then it writes `BACKOFF <pid>: …` lines to stderr. Returns
+ * `undefined` when silent, so that no log handler runs at all.
+ *
+ * @internal
+ */
+export function defaultLogger(): Logger | undefined {
+  return debugEnabled('backoff') ? stderrLogger() : undefined;
+}
+
+/** The level names the default logger accepts. @internal */
+export const defaultLevels: Logger = silentLogger;
+
+/**
+ * Renders a failed attempt's error or value for a log line: an `Error` as `name: message`,
+ * strings as they are, arrays and plain objects as JSON (cut to 200 characters), anything else
+ * with `String()`.
+ *
+ * @internal
+ */
+export function describe(outcome: unknown): string {
+  if (outcome instanceof Error) {
+    return outcome.message ? `${outcome.name}: ${outcome.message}` : outcome.name;
+  }
+  if (typeof outcome === 'string') return outcome;
+  if (
+    typeof outcome === 'object' &&
+    outcome !== null &&
+    (Array.isArray(outcome) ||
+      Object.getPrototypeOf(outcome) === Object.prototype ||
+      Object.getPrototypeOf(outcome) === null)
+  ) {
+    try {
+      const json = JSON.stringify(outcome);
+      return json.length > 200 ? `${json.slice(0, 199)}…` : json;
+    } catch {
+      // Circular or holding a BigInt: fall through to String().
+    }
+  }
+  try {
+    return String(outcome);
+  } catch {
+    return Object.prototype.toString.call(outcome);
+  }
+}
+
+function subject(details: Details): string {
+  const target = details.target as { name?: unknown } | undefined;
+  if (target === undefined) return 'retryContext';
+  return typeof target.name === 'string' && target.name !== '' ? target.name : '<anonymous>';
+}
+
+function outcomeOf(details: Details): unknown {
+  return 'exception' in details ? details.exception : details.value;
+}
+
+/**
+ * The default `onBackoff` handler: `Backing off name(...) for 1.3s (TypeError: fetch failed)`.
+ *
+ * @internal
+ */
+export function backoffLine(logger: Logger, level: string): (details: Details) => void {
+  return (details) => {
+    const wait = (details.wait as number).toFixed(1);
+    callLogger(
+      logger,
+      level,
+      `Backing off ${subject(details)}(...) for ${wait}s (${describe(outcomeOf(details))})`,
+    );
+  };
+}
+
+/**
+ * The default `onGiveup` handler: `Giving up name(...) after 5 tries (TypeError: fetch failed)`.
+ *
+ * @internal
+ */
+export function giveupLine(logger: Logger, level: string): (details: Details) => void {
+  return (details) => {
+    callLogger(
+      logger,
+      level,
+      `Giving up ${subject(details)}(...) after ${details.tries as number} tries (${describe(outcomeOf(details))})`,
+    );
+  };
+}
+
+function callLogger(logger: Logger, level: string, message: string): void {
+  (logger as Record<string, (message: string) => unknown>)[level]?.(message);
+}

@@ -1,0 +1,262 @@
+/**
+ * The retry loop, written once: a generator that decides and describes the work (attempt, call a
+ * user callback, sleep) as effects, which a sync or an async driver performs (see `drivers.ts`).
+ * It holds every decision of the contract's section 5, so the twins cannot drift apart.
+ *
+ * @internal
+ * @module
+ */
+
+import type { Clock } from './clock.js';
+import { isThenable, rangeError, show } from './validate.js';
+
+type Callback = (...args: never[]) => unknown;
+type Details = Record<string, unknown>;
+
+/** The limits and wait options of one call: the plan's own, or resolved from lazy options. */
+export interface Limits {
+  readonly maxTries: number;
+  readonly maxTime: number;
+  readonly waitOptions: Readonly<Record<string, unknown>>;
+}
+
+/** Everything decided when the decorator is made; shared, read-only, by all its calls. */
+export interface Plan {
+  readonly wait: (options: never) => Iterator<number, unknown, unknown>;
+  /** The limits when no option is lazy; otherwise `undefined` and `resolve` makes them per call. */
+  readonly limits: Limits | undefined;
+  readonly resolve: () => Limits;
+  readonly jitter: ((seconds: number) => number) | null;
+  /** Does a thrown value count as a retryable failure? (Predicate twins: never.) */
+  readonly catches: (error: unknown) => boolean;
+  /** Predicate twins: a truthy result means "retry". Exception twins: undefined. */
+  readonly predicate: Callback | undefined;
+  readonly giveup: Callback | undefined;
+  readonly raiseOnGiveup: boolean;
+  readonly onTry: readonly Callback[] | undefined;
+  readonly onSuccess: readonly Callback[] | undefined;
+  readonly onBackoff: readonly Callback[] | undefined;
+  readonly onGiveup: readonly Callback[] | undefined;
+  readonly clock: Clock;
+  /** The block form's details have no target or args. */
+  readonly block: boolean;
+  /** A first attempt that returns needs no loop: no predicate, no onTry/onSuccess handlers. */
+  readonly fastSuccess: boolean;
+  /**
+   * Does anything use elapsed time (a `maxTime`, a user handler, `giveup`)? If not, the clock is
+   * never read: a read whose value nothing uses is skipped (contract §5 step 2).
+   */
+  readonly timed: boolean;
+}
+
+/** The state of one call of a wrapped function (or one block-form loop). */
+export class Run {
+  readonly plan: Plan;
+  readonly limits: Limits;
+  readonly start: number;
+  readonly target: Callback | undefined;
+  readonly self: unknown;
+  readonly args: readonly unknown[];
+  tries = 0;
+  elapsed = 0;
+  /** The last attempt's outcome: a thrown error (`threw`) or a returned value. */
+  threw = false;
+  result: unknown = undefined;
+  waits: Iterator<number, unknown, unknown> | undefined = undefined;
+
+  constructor(
+    plan: Plan,
+    limits: Limits,
+    start: number,
+    target: Callback | undefined,
+    self: unknown,
+    args: readonly unknown[],
+  ) {
+    this.plan = plan;
+    this.limits = limits;
+    this.start = start;
+    this.target = target;
+    this.self = self;
+    this.args = args;
+  }
+
+  /** Records an attempt's outcome and reads the clock, as the loop does after every attempt. */
+  settle(threw: boolean, result: unknown): this {
+    this.threw = threw;
+    this.result = result;
+    if (!this.plan.timed) return this;
+    const now = this.plan.clock.now();
+    if (typeof now !== 'number') {
+      if (isThenable(now))
+        throw new TypeError('clock.now() returned a Promise: it must return seconds');
+      throw new TypeError(`Expected clock.now() to return a number of seconds, got ${show(now)}`);
+    }
+    this.elapsed = now - this.start;
+    return this;
+  }
+}
+
+/** The effect that asks the driver for an attempt; the driver calls `run.settle` with its outcome. */
+export const ATTEMPT: unique symbol = Symbol('attempt');
+
+/** Call a user callback; the driver resumes the loop with its (awaited) result. */
+export interface CallEffect {
+  readonly fn: Callback;
+  readonly args: readonly unknown[];
+}
+
+/** Sleep; the driver resumes the loop when the sleep is over. */
+export interface SleepEffect {
+  readonly seconds: number;
+}
+
+export type Effect = typeof ATTEMPT | CallEffect | SleepEffect;
+export type Program = Generator<Effect, unknown, unknown>;
+
+/** Starts one call's state: reads the clock and resolves lazy options (contract §5 step 1). */
+export function begin(
+  plan: Plan,
+  target: Callback | undefined,
+  self: unknown,
+  args: readonly unknown[],
+): Run {
+  const start = startTime(plan);
+  return new Run(plan, plan.limits ?? plan.resolve(), start, target, self, args);
+}
+
+/**
+ * The `Run` of a call whose first attempt the driver made itself, outside the loop (the fast path
+ * of a plan without `onTry`): built only when that attempt did not simply succeed.
+ */
+export function afterFirst(
+  plan: Plan,
+  limits: Limits,
+  start: number,
+  target: Callback,
+  self: unknown,
+  args: readonly unknown[],
+  threw: boolean,
+  result: unknown,
+): Run {
+  const run = new Run(plan, limits, start, target, self, args);
+  run.tries = 1;
+  return run.settle(threw, result);
+}
+
+/** When the call starts: the clock, if anything uses elapsed time. */
+export function startTime(plan: Plan): number {
+  return plan.timed ? plan.clock.now() : 0;
+}
+
+function details(run: Run): Details {
+  return run.plan.block
+    ? { tries: run.tries, elapsed: run.elapsed }
+    : { target: run.target, args: run.args, tries: run.tries, elapsed: run.elapsed };
+}
+
+/** The details of an ended attempt: with `exception` (it threw) or `value` (it returned). */
+function outcomeDetails(run: Run): Details {
+  const result = details(run);
+  if (run.threw) result.exception = run.result;
+  else result.value = run.result;
+  return result;
+}
+
+function* notify(
+  handlers: readonly Callback[],
+  payload: Details,
+): Generator<Effect, void, unknown> {
+  for (const handler of handlers) yield { fn: handler, args: [payload] };
+}
+
+function* attempt(run: Run): Generator<Effect, void, unknown> {
+  run.tries += 1;
+  if (run.plan.onTry !== undefined) yield* notify(run.plan.onTry, details(run));
+  yield ATTEMPT;
+}
+
+/** A wait from the generator or the jitter must be a finite number of seconds >= 0. */
+function checkWait(value: unknown, source: string, run: Run): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  if (isThenable(value)) {
+    throw new TypeError(`The ${source} returned a Promise: it must return seconds synchronously`);
+  }
+  const error = rangeError(`${source} value`, 'a finite number of seconds >= 0', value);
+  error.cause = run.result;
+  throw error;
+}
+
+/** The next wait's value from the wait generator, or `undefined` when it is exhausted. */
+function nextWait(run: Run): number | undefined {
+  if (run.waits === undefined) {
+    // Made at the first retryable failure, so that a first attempt that succeeds costs nothing.
+    const waits = run.plan.wait(run.limits.waitOptions as never);
+    if (typeof waits?.next !== 'function') {
+      throw new TypeError(`Expected the wait generator to return an iterator, got ${show(waits)}`);
+    }
+    run.waits = waits;
+  }
+  const step = run.waits.next(run.result);
+  return step.done ? undefined : checkWait(step.value, 'wait generator', run);
+}
+
+function giveUp(run: Run, raise: boolean): unknown {
+  if (!run.threw) return run.result;
+  if (raise) throw run.result;
+  return undefined;
+}
+
+/**
+ * The retry loop of one call (contract §5). A driver starts it on a `Run` either before the first
+ * attempt (`tries === 0`) or after a first attempt it made itself (`run.settle` already called).
+ * It returns the call's value or throws the error the call ends with.
+ */
+export function* retryLoop(run: Run): Program {
+  const { plan, limits } = run;
+  if (run.tries === 0) yield* attempt(run);
+  for (;;) {
+    if (run.threw) {
+      // An error the decorator does not catch propagates at once, untouched, with no handler.
+      if (!plan.catches(run.result)) throw run.result;
+    } else if (
+      plan.predicate === undefined ||
+      !(yield { fn: plan.predicate, args: [run.result] })
+    ) {
+      if (plan.onSuccess !== undefined) yield* notify(plan.onSuccess, outcomeDetails(run));
+      return run.result;
+    }
+
+    const ended = outcomeDetails(run);
+    if (
+      (plan.giveup !== undefined && (yield { fn: plan.giveup, args: [run.result, ended] })) ||
+      run.tries >= limits.maxTries ||
+      run.elapsed >= limits.maxTime
+    ) {
+      if (plan.onGiveup !== undefined) yield* notify(plan.onGiveup, ended);
+      return giveUp(run, plan.raiseOnGiveup);
+    }
+
+    const value = nextWait(run);
+    if (value === undefined) {
+      // An exhausted wait generator always rethrows an error, even with raiseOnGiveup false.
+      if (plan.onGiveup !== undefined) yield* notify(plan.onGiveup, ended);
+      return giveUp(run, true);
+    }
+    let wait = plan.jitter === null ? value : checkWait(plan.jitter(value), 'jitter', run);
+    wait = Math.min(wait, limits.maxTime - run.elapsed);
+
+    if (plan.onBackoff !== undefined) {
+      const backoff = details(run);
+      if (run.threw) {
+        backoff.wait = wait;
+        backoff.exception = run.result;
+      } else {
+        backoff.value = run.result;
+        backoff.wait = wait;
+      }
+      yield* notify(plan.onBackoff, backoff);
+    }
+    yield { seconds: wait };
+    yield* attempt(run);
+  }
+}

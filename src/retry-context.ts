@@ -1,0 +1,292 @@
+/**
+ * The block form: a retry loop written as `for await … of` / `for … of` around a block of code.
+ *
+ * @module
+ */
+
+import { advanceAsync, advanceSync } from './drivers.js';
+import { begin, type Plan, type Program, type Run, retryLoop } from './loop.js';
+import { catcher, makePlan } from './options.js';
+import type { ContextOptionsParameter, ErrorClass, InstanceOf, WaitGenerator } from './types.js';
+import { isThenable, thenableError, typeError } from './validate.js';
+import { expo } from './wait-gen.js';
+
+/**
+ * One attempt of {@link retryContext}: run the block with {@link Attempt.run}.
+ *
+ * @example
+ * ```ts
+ * for await (const attempt of backoff.retryContext(TypeError)) {
+ *   const data = await attempt.run(() => fetchData());
+ * }
+ * ```
+ */
+export interface Attempt {
+  /** The 1-based number of this attempt. */
+  readonly tries: number;
+  /**
+   * Runs `fn` as this attempt and resolves to its value. An error matching `exception` is
+   * recorded and swallowed (resolves to `undefined`), so the loop goes on or gives up; any other
+   * error rejects. Calling `run` twice on one attempt rejects with a `TypeError`.
+   */
+  run<T>(fn: () => T): Promise<Awaited<T> | undefined>;
+}
+
+/**
+ * One attempt of {@link retryContextSync}: run the block with {@link AttemptSync.run}.
+ *
+ * @example
+ * ```ts
+ * for (const attempt of backoff.retryContextSync(RangeError)) {
+ *   attempt.run(() => parse(input));
+ * }
+ * ```
+ */
+export interface AttemptSync {
+  /** The 1-based number of this attempt. */
+  readonly tries: number;
+  /**
+   * Runs `fn` as this attempt and returns its value. An error matching `exception` is recorded
+   * and swallowed (returns `undefined`); any other error propagates. Calling `run` twice on one
+   * attempt, or an `fn` that returns a Promise, is a `TypeError`.
+   */
+  run<T>(fn: () => T): T | undefined;
+}
+
+/** What both attempt kinds share: one use, and the record of a matched failure. */
+class Recorder {
+  readonly tries: number;
+  threw = false;
+  result: unknown = undefined;
+  #catches: (error: unknown) => boolean;
+  #used = false;
+
+  constructor(tries: number, catches: (error: unknown) => boolean) {
+    this.tries = tries;
+    this.#catches = catches;
+  }
+
+  protected claim(fn: unknown): void {
+    if (this.#used) throw new TypeError('attempt.run was already called for this attempt');
+    if (typeof fn !== 'function') throw typeError('fn', 'a function', fn);
+    this.#used = true;
+  }
+
+  /** Records an error that `exception` matches; rethrows any other. */
+  protected fail(error: unknown): undefined {
+    if (!this.#catches(error)) throw error;
+    this.threw = true;
+    this.result = error;
+    return undefined;
+  }
+}
+
+class AsyncAttempt extends Recorder implements Attempt {
+  pending: Promise<unknown> | undefined = undefined;
+
+  run<T>(fn: () => T): Promise<Awaited<T> | undefined> {
+    try {
+      this.claim(fn);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const pending = (async (): Promise<Awaited<T> | undefined> => {
+      try {
+        return await fn();
+      } catch (error) {
+        return this.fail(error);
+      }
+    })();
+    this.pending = pending;
+    return pending;
+  }
+}
+
+class SyncAttempt extends Recorder implements AttemptSync {
+  run<T>(fn: () => T): T | undefined {
+    this.claim(fn);
+    let value: T;
+    try {
+      value = fn();
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (isThenable(value)) {
+      throw thenableError(
+        'The block passed to attempt.run',
+        value,
+        'use retryContext with for await',
+      );
+    }
+    return value;
+  }
+}
+
+/** One loop of the block form, stepped by the user's `for` loop. */
+class Loop<A extends Recorder> {
+  readonly plan: Plan;
+  run: Run | undefined = undefined;
+  program: Program | undefined = undefined;
+  attempt: A | undefined = undefined;
+  done = false;
+
+  constructor(plan: Plan) {
+    this.plan = plan;
+  }
+
+  /** Starts the loop, or hands the last attempt's outcome to it. */
+  resume(): { run: Run; program: Program } {
+    if (this.run === undefined || this.program === undefined) {
+      this.run = begin(this.plan, undefined, undefined, []);
+      this.program = retryLoop(this.run);
+    } else {
+      const attempt = this.attempt as A;
+      this.run.settle(attempt.threw, attempt.result);
+    }
+    return { run: this.run, program: this.program };
+  }
+
+  finish(): IteratorResult<never, undefined> {
+    this.done = true;
+    return { done: true, value: undefined };
+  }
+}
+
+class AsyncLoop extends Loop<AsyncAttempt> implements AsyncIterableIterator<Attempt> {
+  async next(): Promise<IteratorResult<Attempt, undefined>> {
+    if (this.done) return this.finish();
+    try {
+      await this.attempt?.pending;
+      const { run, program } = this.resume();
+      const step = await advanceAsync(program, run);
+      if (step.done) return this.finish();
+      this.attempt = new AsyncAttempt(run.tries, this.plan.catches);
+      return { done: false, value: this.attempt };
+    } catch (error) {
+      this.finish();
+      throw error;
+    }
+  }
+
+  async return(): Promise<IteratorResult<Attempt, undefined>> {
+    return this.finish();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+class SyncLoop extends Loop<SyncAttempt> implements IterableIterator<AttemptSync> {
+  next(): IteratorResult<AttemptSync, undefined> {
+    if (this.done) return this.finish();
+    try {
+      const { run, program } = this.resume();
+      const step = advanceSync(program, run);
+      if (step.done) return this.finish();
+      this.attempt = new SyncAttempt(run.tries, this.plan.catches);
+      return { done: false, value: this.attempt };
+    } catch (error) {
+      this.finish();
+      throw error;
+    }
+  }
+
+  return(): IteratorResult<AttemptSync, undefined> {
+    return this.finish();
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+/**
+ * The block form of {@link onException}: retries the body of a `for await … of` loop. Each
+ * iteration is one attempt; run the block with `attempt.run(fn)`. An iteration that does not fail
+ * ends the loop (also one that never calls `run`); `break` ends it silently; giving up rethrows
+ * the last error out of the loop (or ends it quietly with `raiseOnGiveup: false`). Handlers get
+ * details without `target` and `args`.
+ *
+ * @param exception - error class or array of them to retry on; @defaultValue `Error`
+ * @param wait - the wait generator; @defaultValue {@link expo}
+ * @param options - the same options as {@link onException} (durations in seconds)
+ * @returns an async iterable of attempts
+ * @throws `TypeError` / `RangeError` for bad arguments, naming the option and the value
+ * @see {@link retryContextSync} for blocking code
+ * @example
+ * ```ts
+ * for await (const attempt of backoff.retryContext(TypeError, backoff.expo, { maxTries: 5 })) {
+ *   await attempt.run(async () => {
+ *     const response = await fetch(url);
+ *     await save(await response.json());
+ *   });
+ * }
+ * ```
+ */
+export function retryContext<
+  const E extends ErrorClass = ErrorConstructor,
+  W extends WaitGenerator = typeof expo,
+>(
+  exception?: E | readonly E[],
+  wait?: W,
+  ...options: ContextOptionsParameter<W, InstanceOf<E>>
+): AsyncIterableIterator<Attempt>;
+export function retryContext(
+  exception?: unknown,
+  wait?: unknown,
+  options?: unknown,
+): AsyncIterableIterator<Attempt> {
+  return new AsyncLoop(contextPlan('retryContext', exception, wait, options, false));
+}
+
+/**
+ * The blocking twin of {@link retryContext}: retries the body of a `for … of` loop, sleeping with
+ * `Atomics.wait` between attempts (not on a browser's main thread).
+ *
+ * @param exception - error class or array of them to retry on; @defaultValue `Error`
+ * @param wait - the wait generator; @defaultValue {@link expo}
+ * @param options - the same options as {@link onExceptionSync} (durations in seconds)
+ * @returns an iterable of attempts
+ * @throws `TypeError` / `RangeError` for bad arguments, naming the option and the value
+ * @see {@link retryContext} for async code
+ * @example
+ * ```ts
+ * for (const attempt of backoff.retryContextSync(RangeError, backoff.constant, { interval: 0 })) {
+ *   attempt.run(() => body());
+ * }
+ * ```
+ */
+export function retryContextSync<
+  const E extends ErrorClass = ErrorConstructor,
+  W extends WaitGenerator = typeof expo,
+>(
+  exception?: E | readonly E[],
+  wait?: W,
+  ...options: ContextOptionsParameter<W, InstanceOf<E>>
+): IterableIterator<AttemptSync>;
+export function retryContextSync(
+  exception?: unknown,
+  wait?: unknown,
+  options?: unknown,
+): IterableIterator<AttemptSync> {
+  return new SyncLoop(contextPlan('retryContextSync', exception, wait, options, true));
+}
+
+function contextPlan(
+  api: string,
+  exception: unknown,
+  wait: unknown,
+  options: unknown,
+  sync: boolean,
+): Plan {
+  return makePlan({
+    api,
+    wait: wait ?? expo,
+    catches: catcher(exception ?? Error),
+    predicate: undefined,
+    options,
+    sync,
+    block: true,
+  });
+}

@@ -1,0 +1,451 @@
+/**
+ * Public types of backoff-ts: details objects, handlers, options and decorators.
+ * This file holds no runtime code.
+ *
+ * @module
+ */
+
+import type { Clock } from './clock.js';
+
+/**
+ * Any function: the type of `details.target`.
+ *
+ * @example
+ * ```ts
+ * const target: AnyFunction = (id: string) => fetch(id);
+ * ```
+ */
+export type AnyFunction = (...args: never) => unknown;
+
+/**
+ * A class that `exception` matches with `instanceof` (a class with a static `Symbol.hasInstance`
+ * works as a custom matcher).
+ *
+ * @example
+ * ```ts
+ * const matched: ErrorClass = TypeError;
+ * ```
+ */
+export type ErrorClass = abstract new (...args: never) => unknown;
+
+/**
+ * The instance type of one error class, or the union of them for a union of classes.
+ *
+ * @example
+ * ```ts
+ * type Caught = InstanceOf<typeof TypeError | typeof RangeError>; // TypeError | RangeError
+ * ```
+ */
+export type InstanceOf<E> = E extends abstract new (...args: never) => infer I ? I : never;
+
+/**
+ * A value, or a zero-argument function that returns it, called once per call of the wrapped
+ * function (Python backoff's lazy runtime configuration).
+ *
+ * @example
+ * ```ts
+ * const maxTries: Lazy<number> = () => Number(process.env.MAX_TRIES ?? 5);
+ * ```
+ */
+export type Lazy<T> = T | (() => T);
+
+/**
+ * What every details object has when a decorator made it.
+ *
+ * @example
+ * ```ts
+ * const log = (details: CallDetails) => console.log(details.target.name, details.tries);
+ * ```
+ */
+export interface CallDetails {
+  /** The function as passed to the decorator. */
+  readonly target: AnyFunction;
+  /** The arguments of this call. */
+  readonly args: readonly unknown[];
+  /** The 1-based number of the attempt that just ended (for `onTry`: that is about to start). */
+  readonly tries: number;
+  /** Seconds since the call started, measured after the attempt that just ended (0 before the first). */
+  readonly elapsed: number;
+}
+
+/**
+ * What every details object of the block form ({@link retryContext}) has: no target, no args.
+ *
+ * @example
+ * ```ts
+ * const log = (details: ContextDetails) => console.log(details.tries, details.elapsed);
+ * ```
+ */
+export interface ContextDetails {
+  /** The 1-based number of the attempt that just ended (for `onTry`: that is about to start). */
+  readonly tries: number;
+  /** Seconds since the loop started, measured after the attempt that just ended (0 before the first). */
+  readonly elapsed: number;
+}
+
+/**
+ * The extra field of a details object about a failed attempt of an exception twin.
+ *
+ * @example
+ * ```ts
+ * const handler = (details: CallDetails & WithException<TypeError>) => details.exception.message;
+ * ```
+ */
+export interface WithException<E> {
+  /** The caught error: the very object the target threw. */
+  readonly exception: E;
+}
+
+/**
+ * The extra field of a details object of a predicate twin.
+ *
+ * @example
+ * ```ts
+ * const handler = (details: CallDetails & WithValue) => console.log(details.value);
+ * ```
+ */
+export interface WithValue {
+  /** The value the target returned. */
+  readonly value: unknown;
+}
+
+/**
+ * The extra field of an `onBackoff` details object.
+ *
+ * @example
+ * ```ts
+ * const handler = (details: CallDetails & WithWait) => console.log(`${details.wait}s`);
+ * ```
+ */
+export interface WithWait {
+  /** Seconds about to be slept, after jitter and after clipping to `maxTime`. */
+  readonly wait: number;
+}
+
+/**
+ * A handler: called with the event's details; its result is ignored, but a returned Promise is
+ * awaited (async twins) before the loop goes on.
+ *
+ * @example
+ * ```ts
+ * const onBackoff: Handler<CallDetails & WithWait> = ({ wait }) => console.log(`waiting ${wait}s`);
+ * ```
+ */
+export type Handler<D> = (details: D) => unknown;
+
+/**
+ * One handler or an iterable of handlers, run in order (read once, when the decorator is made).
+ *
+ * @example
+ * ```ts
+ * const onGiveup: Handlers<CallDetails> = [reportToSentry, bumpMetric];
+ * ```
+ */
+export type Handlers<D> = Handler<D> | Iterable<Handler<D>>;
+
+/**
+ * A predicate of the predicate twins: a truthy result (or a Promise of one, in the async twins)
+ * means "retry". Annotate its parameter with the target's result type.
+ *
+ * @example
+ * ```ts
+ * const stillRunning: Predicate = (job: { state: string }) => job.state === 'running';
+ * ```
+ */
+export type Predicate = {
+  bivariant(value: unknown): unknown;
+}['bivariant'];
+
+/**
+ * A jitter function: takes the wait generator's value and returns the seconds to wait.
+ *
+ * @example
+ * ```ts
+ * const halfJitter: Jitter = (seconds) => seconds / 2 + (Math.random() * seconds) / 2;
+ * ```
+ */
+export type Jitter = (seconds: number) => number;
+
+/**
+ * The shape of a logger: any object with the level methods used, such as `console`, pino or
+ * winston. Only the methods named by `backoffLogLevel` and `giveupLogLevel` are called, with one
+ * string argument.
+ *
+ * @example
+ * ```ts
+ * const logger: Logger = console;
+ * ```
+ */
+export interface Logger {
+  /** Called for the level `'trace'`. */
+  trace?(message: string): unknown;
+  /** Called for the level `'debug'`. */
+  debug?(message: string): unknown;
+  /** Called for the level `'info'` (the default `backoffLogLevel`). */
+  info?(message: string): unknown;
+  /** Called for the level `'warn'`. */
+  warn?(message: string): unknown;
+  /** Called for the level `'error'` (the default `giveupLogLevel`). */
+  error?(message: string): unknown;
+  /** Called for the level `'fatal'`. */
+  fatal?(message: string): unknown;
+}
+
+/**
+ * A log level: the name of the logger method to call.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = 'warn';
+ * ```
+ */
+export type LogLevel = keyof Logger | (string & {});
+
+/**
+ * A wait generator: called with its options once per call of the wrapped function; before each
+ * wait the loop calls `next(x)` on the iterator, `x` being the failed attempt's error (exception
+ * twins) or value (predicate twins). Values are seconds; `done` means "no more waits: give up".
+ * There is no priming call: a `function*` that yields numbers works as written.
+ *
+ * @example
+ * ```ts
+ * const steps: WaitGenerator = function* () {
+ *   yield 0.5;
+ *   yield 2;
+ * };
+ * ```
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the options type is the generator's own; any accepts every generator.
+export type WaitGenerator<Options = any> = (options: Options) => Iterator<number, unknown, unknown>;
+
+/** The options a wait generator takes, each of them possibly lazy. */
+type WaitOptionsOf<W> = W extends (...args: infer P) => unknown
+  ? [Exclude<P[0], undefined>] extends [never]
+    ? {}
+    : LazyOptions<Exclude<P[0], undefined>>
+  : {};
+
+/** Each option may be given as a zero-argument function. */
+type LazyOptions<O> = { [K in keyof O]: O[K] | (() => O[K]) };
+
+/** The decorator's options parameter: optional unless the wait generator has required options. */
+type OptionsParameter<O> = {} extends O ? [options?: O] : [options: O];
+
+/**
+ * Options every decorator takes (section 4 of the contract); `Try`, `Success`, `Backoff` and
+ * `Giveup` are the details types of the four events.
+ *
+ * @example
+ * ```ts
+ * const options: CommonOptions<CallDetails, CallDetails, CallDetails & WithWait, CallDetails> = {
+ *   maxTries: 5,
+ *   maxTime: 60,
+ * };
+ * ```
+ */
+export interface CommonOptions<Try, Success, Backoff, Giveup> {
+  /** Total calls of the target, counting the first: a positive integer or `Infinity`. @defaultValue unlimited */
+  readonly maxTries?: Lazy<number> | null | undefined;
+  /** Seconds from the start of the call after which no new attempt starts: ≥ 0 or `Infinity`. @defaultValue unlimited */
+  readonly maxTime?: Lazy<number> | null | undefined;
+  /** Applied to each wait generator value (seconds); `null` = no jitter. @defaultValue {@link fullJitter} */
+  readonly jitter?: Jitter | null | undefined;
+  /** Run before each attempt. */
+  readonly onTry?: Handlers<Try> | null | undefined;
+  /** Run after the attempt that succeeded. */
+  readonly onSuccess?: Handlers<Success> | null | undefined;
+  /** Run before each wait, with the seconds about to be slept. */
+  readonly onBackoff?: Handlers<Backoff> | null | undefined;
+  /** Run when the call gives up. */
+  readonly onGiveup?: Handlers<Giveup> | null | undefined;
+  /** Where the default "Backing off" / "Giving up" lines go; `null` = no default log handlers. @defaultValue the silent default logger (`NODE_DEBUG=backoff` enables it) */
+  readonly logger?: Logger | null | undefined;
+  /** Logger method called for "Backing off" lines. @defaultValue `'info'` */
+  readonly backoffLogLevel?: LogLevel | undefined;
+  /** Logger method called for "Giving up" lines. @defaultValue `'error'` */
+  readonly giveupLogLevel?: LogLevel | undefined;
+  /** Source of time and sleep. @defaultValue {@link systemClock} */
+  readonly clock?: Clock | undefined;
+}
+
+/**
+ * Options of the exception twins (on top of {@link CommonOptions}).
+ *
+ * @example
+ * ```ts
+ * const options: ExceptionOptions<TypeError> = { giveup: (error) => error.message === 'fatal' };
+ * ```
+ */
+export interface ExceptionOptions<E>
+  extends CommonOptions<
+    CallDetails,
+    CallDetails,
+    CallDetails & WithWait & WithException<E>,
+    CallDetails & WithException<E>
+  > {
+  /** Called on every matched failure; `true` gives up now. May be async. @defaultValue never give up early */
+  readonly giveup?:
+    | ((error: E, details: CallDetails & WithException<E>) => unknown)
+    | null
+    | undefined;
+  /** `false`: giving up returns `undefined` instead of rethrowing. @defaultValue `true` */
+  readonly raiseOnGiveup?: boolean | undefined;
+}
+
+/**
+ * Options of the predicate twins.
+ *
+ * @example
+ * ```ts
+ * const options: PredicateOptions = { maxTime: 30, onGiveup: ({ value }) => console.log(value) };
+ * ```
+ */
+export type PredicateOptions = CommonOptions<
+  CallDetails,
+  CallDetails & WithValue,
+  CallDetails & WithValue & WithWait,
+  CallDetails & WithValue
+>;
+
+/**
+ * Options of the block form ({@link retryContext}): like {@link ExceptionOptions}, with details
+ * that have no target or args.
+ *
+ * @example
+ * ```ts
+ * const options: ContextOptions<TypeError> = { maxTries: 3 };
+ * ```
+ */
+export interface ContextOptions<E>
+  extends CommonOptions<
+    ContextDetails,
+    ContextDetails,
+    ContextDetails & WithWait & WithException<E>,
+    ContextDetails & WithException<E>
+  > {
+  /** Called on every matched failure; `true` gives up now. May be async (in {@link retryContext}). */
+  readonly giveup?:
+    | ((error: E, details: ContextDetails & WithException<E>) => unknown)
+    | null
+    | undefined;
+  /** `false`: giving up ends the loop quietly instead of rethrowing. @defaultValue `true` */
+  readonly raiseOnGiveup?: boolean | undefined;
+}
+
+/**
+ * The options parameter of the exception twins for the wait generator `W` and error type `E`.
+ *
+ * @example
+ * ```ts
+ * type O = ExceptionOptionsParameter<typeof expo, TypeError>;
+ * ```
+ */
+export type ExceptionOptionsParameter<W, E> = OptionsParameter<
+  ExceptionOptions<E> & WaitOptionsOf<W>
+>;
+
+/**
+ * The options parameter of the predicate twins for the wait generator `W`.
+ *
+ * @example
+ * ```ts
+ * type O = PredicateOptionsParameter<typeof constant>;
+ * ```
+ */
+export type PredicateOptionsParameter<W> = OptionsParameter<PredicateOptions & WaitOptionsOf<W>>;
+
+/**
+ * The options parameter of the block form for the wait generator `W` and error type `E`.
+ *
+ * @example
+ * ```ts
+ * type O = ContextOptionsParameter<typeof expo, TypeError>;
+ * ```
+ */
+export type ContextOptionsParameter<W, E> = OptionsParameter<ContextOptions<E> & WaitOptionsOf<W>>;
+
+/**
+ * The exception twins' options with `raiseOnGiveup` not known to be `true`: giving up may return
+ * `undefined`.
+ *
+ * @example
+ * ```ts
+ * const options: QuietExceptionOptions<typeof expo, Error> = { raiseOnGiveup: false };
+ * ```
+ */
+export type QuietExceptionOptions<W, E> = ExceptionOptions<E> &
+  WaitOptionsOf<W> & { readonly raiseOnGiveup: boolean };
+
+/**
+ * The exception twins' options with `raiseOnGiveup` left out or `true`.
+ *
+ * @example
+ * ```ts
+ * type O = RaisingExceptionOptionsParameter<typeof expo, Error>;
+ * ```
+ */
+export type RaisingExceptionOptionsParameter<W, E> = OptionsParameter<
+  ExceptionOptions<E> & WaitOptionsOf<W> & { readonly raiseOnGiveup?: true | undefined }
+>;
+
+/**
+ * A method decorator in its legacy (`experimentalDecorators`) form.
+ *
+ * @example
+ * ```ts
+ * const legacy: LegacyMethodDecorator = onException(expo, Error);
+ * ```
+ */
+export type LegacyMethodDecorator = (
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: PropertyDescriptor,
+) => PropertyDescriptor;
+
+/**
+ * What the async twins return: wraps a function (or decorates a method) so that each call retries;
+ * the wrapper always returns a Promise. `Extra` is `undefined` when giving up may return it.
+ *
+ * @example
+ * ```ts
+ * const retrying: AsyncDecorator = onException(expo, TypeError, { maxTries: 3 });
+ * const getJson = retrying(async (url: string) => (await fetch(url)).json());
+ * ```
+ */
+export interface AsyncDecorator<Extra = never> {
+  /** Wraps `target` (plain call), or replaces a method (TypeScript 5 standard decorator). */
+  <This, Args extends unknown[], Result>(
+    target: (this: This, ...args: Args) => Result,
+    context?: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Result>,
+  ): (this: This, ...args: Args) => Promise<Awaited<Result> | Extra>;
+  /** Replaces a method's descriptor (legacy `experimentalDecorators`). */
+  (
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: PropertyDescriptor,
+  ): PropertyDescriptor;
+}
+
+/**
+ * What the sync twins return: wraps a function (or decorates a method) so that each call retries,
+ * blocking the thread while it waits. `Extra` is `undefined` when giving up may return it.
+ *
+ * @example
+ * ```ts
+ * const retrying: SyncDecorator = onExceptionSync(constant, RangeError, { interval: 0.1 });
+ * const parse = retrying((text: string) => JSON.parse(text));
+ * ```
+ */
+export interface SyncDecorator<Extra = never> {
+  /** Wraps `target` (plain call), or replaces a method (TypeScript 5 standard decorator). */
+  <This, Args extends unknown[], Result>(
+    target: (this: This, ...args: Args) => Result,
+    context?: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Result>,
+  ): (this: This, ...args: Args) => Result | Extra;
+  /** Replaces a method's descriptor (legacy `experimentalDecorators`). */
+  (
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: PropertyDescriptor,
+  ): PropertyDescriptor;
+}

@@ -1,0 +1,72 @@
+/**
+ * Bad input gets a clear error: helpers that name the option and show the value.
+ *
+ * @internal
+ * @module
+ */
+
+/** Renders a value for an error message: short, unambiguous, never throws. */
+export function show(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return value.name ? `function ${value.name}` : 'an anonymous function';
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return `an array of ${value.length}`;
+      const name = Object.getPrototypeOf(value)?.constructor?.name;
+      return name && name !== 'Object' ? `a ${name}` : 'an object';
+    }
+    default:
+      return Object.is(value, -0) ? '-0' : String(value);
+  }
+}
+
+/** A `TypeError` whose message says what `name` should be and what it was. */
+export function typeError(name: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${show(value)}`);
+}
+
+/** A `RangeError` whose message says what `name` should be and what it was. */
+export function rangeError(name: string, expected: string, value: unknown): RangeError {
+  return new RangeError(`Expected \`${name}\` to be ${expected}, got ${show(value)}`);
+}
+
+/** Checks that `value` is a number (`TypeError` if not) within `accepts` (`RangeError` if not). */
+export function checkNumber(
+  name: string,
+  value: unknown,
+  expected: string,
+  accepts: (value: number) => boolean,
+): number {
+  if (typeof value !== 'number') throw typeError(name, expected, value);
+  if (!accepts(value)) throw rangeError(name, expected, value);
+  return value;
+}
+
+/** True for promises and anything else with a `then` method. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * The error for a thenable where a plain value was due. The stray promise's rejection is handled
+ * here, so it never becomes an unhandled rejection.
+ */
+export function thenableError(
+  what: string,
+  thenable: PromiseLike<unknown>,
+  hint: string,
+): TypeError {
+  Promise.resolve(thenable).then(undefined, () => {});
+  return new TypeError(`${what} returned a Promise (or another thenable): ${hint}`);
+}

@@ -1,0 +1,297 @@
+/**
+ * Wait generators: the sequences of waits (seconds) between attempts.
+ *
+ * @module
+ */
+
+import { checkNumber, typeError } from './validate.js';
+
+/**
+ * Options of {@link expo}.
+ *
+ * @example
+ * ```ts
+ * const options: ExpoOptions = { base: 2, factor: 0.5, maxValue: 30 };
+ * ```
+ */
+export interface ExpoOptions {
+  /** Growth per wait. @defaultValue 2 */
+  readonly base?: number | undefined;
+  /** The first wait, in seconds. @defaultValue 1 */
+  readonly factor?: number | undefined;
+  /** The longest wait, in seconds; reached, it repeats forever. @defaultValue unbounded */
+  readonly maxValue?: number | null | undefined;
+}
+
+/**
+ * Options of {@link decay}.
+ *
+ * @example
+ * ```ts
+ * const options: DecayOptions = { initialValue: 10, decayFactor: 1, minValue: 1 };
+ * ```
+ */
+export interface DecayOptions {
+  /** The first wait, in seconds. @defaultValue 1 */
+  readonly initialValue?: number | undefined;
+  /** Decay rate per wait: each wait is the previous one times e^(−decayFactor). @defaultValue 1 */
+  readonly decayFactor?: number | undefined;
+  /** The shortest wait, in seconds; reached, it repeats forever. @defaultValue 0 */
+  readonly minValue?: number | null | undefined;
+}
+
+/**
+ * Options of {@link fibo}.
+ *
+ * @example
+ * ```ts
+ * const options: FiboOptions = { maxValue: 13 };
+ * ```
+ */
+export interface FiboOptions {
+  /** The longest wait, in seconds; reached, it repeats forever. @defaultValue unbounded */
+  readonly maxValue?: number | null | undefined;
+}
+
+/**
+ * Options of {@link constant}.
+ *
+ * @example
+ * ```ts
+ * const options: ConstantOptions = { interval: [1, 2, 5] };
+ * ```
+ */
+export interface ConstantOptions {
+  /** Seconds between attempts forever, or the waits of an iterable and then give up. @defaultValue 1 */
+  readonly interval?: number | Iterable<number> | undefined;
+}
+
+/**
+ * Options of {@link runtime}.
+ *
+ * @example
+ * ```ts
+ * const options: RuntimeOptions = {
+ *   value: (response: Response) => Number(response.headers.get('Retry-After') ?? 1),
+ * };
+ * ```
+ */
+export interface RuntimeOptions {
+  /**
+   * Computes each wait (seconds) from the failed attempt's value (predicate twins) or error
+   * (exception twins).
+   */
+  value(outcome: unknown): number;
+}
+
+type OptionCheck = (name: string, value: unknown) => void;
+
+/** What each built-in generator accepts, checked when the decorator is made. */
+interface OptionRules {
+  readonly generator: string;
+  readonly checks: Readonly<Record<string, OptionCheck>>;
+  readonly required?: string;
+}
+
+const rules = new WeakMap<object, OptionRules>();
+
+/**
+ * Checks the options of a built-in wait generator: an unknown option (a typo such as `maxtries`)
+ * is a `TypeError` that names it; a bad value is a `TypeError` or `RangeError`. Custom generators
+ * are not checked here. Options named in `lazy` are checked by name only: their values come later,
+ * when a call starts.
+ *
+ * @internal
+ */
+export function checkWaitOptions(
+  wait: object,
+  options: Readonly<Record<string, unknown>>,
+  lazy: ReadonlySet<string> = new Set(),
+): void {
+  const known = rules.get(wait);
+  if (known === undefined) return;
+  for (const key of Object.keys(options)) {
+    const check = known.checks[key];
+    if (check === undefined) {
+      throw new TypeError(
+        `Unknown option \`${key}\`: not an option of the retry loop nor of ${known.generator} ` +
+          `(whose options are ${Object.keys(known.checks)
+            .map((name) => `\`${name}\``)
+            .join(', ')})`,
+      );
+    }
+    if (!lazy.has(key)) check(key, options[key]);
+  }
+  if (known.required !== undefined && options[known.required] === undefined) {
+    throw new TypeError(`The option \`${known.required}\` of ${known.generator} is required`);
+  }
+}
+
+/** True when `wait` is a built-in generator whose options are checked. */
+export function isBuiltinWait(wait: object): boolean {
+  return rules.has(wait);
+}
+
+const finitePositive: OptionCheck = (name, value) =>
+  checkNumber(name, value, 'a finite number > 0', (v) => Number.isFinite(v) && v > 0);
+const seconds: OptionCheck = (name, value) =>
+  checkNumber(name, value, 'a finite number of seconds >= 0', (v) => Number.isFinite(v) && v >= 0);
+const optionalSeconds: OptionCheck = (name, value) => {
+  if (value !== null) seconds(name, value);
+};
+
+/**
+ * Exponential waits: `factor`·`base`^n seconds for n = 0, 1, 2 …; once a wait reaches
+ * `maxValue`, `maxValue` forever. `expo()` → 1, 2, 4, 8 … seconds. (A wait that would overflow to
+ * infinity repeats the last finite one instead.)
+ *
+ * @param options - {@link ExpoOptions}: `base` (default 2), `factor` (default 1 second),
+ *   `maxValue` (seconds, default unbounded)
+ * @returns an iterator of waits in seconds
+ * @example
+ * ```ts
+ * // waits (before jitter) of 0.5, 1, 2, 4, 8, 10, 10 … seconds
+ * backoff.onException(backoff.expo, TypeError, { factor: 0.5, maxValue: 10 });
+ * ```
+ */
+export function* expo(options: ExpoOptions = {}): Generator<number, never, unknown> {
+  const { base = 2, factor = 1, maxValue } = options;
+  let value = factor;
+  for (;;) {
+    if (maxValue != null && value >= maxValue) {
+      value = maxValue;
+      break;
+    }
+    yield value;
+    const next = value * base;
+    if (next === Number.POSITIVE_INFINITY) break;
+    value = next;
+  }
+  for (;;) yield value;
+}
+rules.set(expo, {
+  generator: 'expo',
+  checks: { base: finitePositive, factor: seconds, maxValue: optionalSeconds },
+});
+
+/**
+ * Decaying waits: `initialValue`·e^(−`decayFactor`·n) seconds for n = 0, 1, 2 …, floored at
+ * `minValue`. `decay({ initialValue: 10, decayFactor: 1, minValue: 1 })` → 10, 3.6788, 1.3534,
+ * 1, 1 … seconds.
+ *
+ * @param options - {@link DecayOptions}: `initialValue` (seconds, default 1), `decayFactor`
+ *   (default 1), `minValue` (seconds, default 0)
+ * @returns an iterator of waits in seconds
+ * @example
+ * ```ts
+ * backoff.onPredicate(backoff.decay, (status) => status === 'busy', { initialValue: 10 });
+ * ```
+ */
+export function* decay(options: DecayOptions = {}): Generator<number, never, unknown> {
+  const { initialValue = 1, decayFactor = 1 } = options;
+  const minValue = options.minValue ?? 0;
+  const step = Math.exp(-decayFactor);
+  for (let value = initialValue; value > minValue; value *= step) yield value;
+  for (;;) yield minValue;
+}
+rules.set(decay, {
+  generator: 'decay',
+  checks: { initialValue: seconds, decayFactor: seconds, minValue: optionalSeconds },
+});
+
+/**
+ * Fibonacci waits: 1, 1, 2, 3, 5, 8 … seconds; once a wait reaches `maxValue`, `maxValue`
+ * forever. `fibo({ maxValue: 8 })` → 1, 1, 2, 3, 5, 8, 8, 8 … seconds.
+ *
+ * @param options - {@link FiboOptions}: `maxValue` (seconds, default unbounded)
+ * @returns an iterator of waits in seconds
+ * @example
+ * ```ts
+ * backoff.onException(backoff.fibo, TypeError, { maxValue: 13 });
+ * ```
+ */
+export function* fibo(options: FiboOptions = {}): Generator<number, never, unknown> {
+  const { maxValue } = options;
+  let value = 1;
+  let next = 1;
+  for (;;) {
+    if (maxValue != null && value >= maxValue) {
+      value = maxValue;
+      break;
+    }
+    yield value;
+    if (value + next === Number.POSITIVE_INFINITY) break;
+    [value, next] = [next, value + next];
+  }
+  for (;;) yield value;
+}
+rules.set(fibo, { generator: 'fibo', checks: { maxValue: optionalSeconds } });
+
+/**
+ * Constant waits: `interval` seconds forever, or the waits of an iterable and then no more (the
+ * call gives up). `{ interval: [1, 2, 3] }` → exactly three waits.
+ *
+ * @param options - {@link ConstantOptions}: `interval` (seconds or an iterable of seconds,
+ *   default 1)
+ * @returns an iterator of waits in seconds
+ * @example
+ * ```ts
+ * backoff.onPredicate(backoff.constant, (job) => !job.done, { interval: 2, jitter: null });
+ * ```
+ */
+export function constant(options: ConstantOptions = {}): Iterator<number, unknown, unknown> {
+  const { interval = 1 } = options;
+  if (typeof interval === 'number') return { next: () => ({ done: false, value: interval }) };
+  return interval[Symbol.iterator]();
+}
+rules.set(constant, {
+  generator: 'constant',
+  checks: {
+    interval: (name, value) => {
+      if (
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
+      ) {
+        return;
+      }
+      checkNumber(
+        name,
+        value,
+        'a finite number of seconds >= 0 or an iterable of them',
+        (v) => Number.isFinite(v) && v >= 0,
+      );
+    },
+  },
+});
+
+/**
+ * Waits computed at run time: `value(x)` seconds, `x` being each failed attempt's value
+ * (predicate twins) or error (exception twins) — for example a `Retry-After` header. Usually used
+ * with `jitter: null`.
+ *
+ * @param options - {@link RuntimeOptions}: `value` (required)
+ * @returns an iterator of waits in seconds
+ * @example
+ * ```ts
+ * backoff.onPredicate(backoff.runtime, (response: Response) => response.status === 429, {
+ *   value: (response: Response) => Number(response.headers.get('Retry-After')),
+ *   jitter: null,
+ * });
+ * ```
+ */
+export function runtime(options: RuntimeOptions): Iterator<number, unknown, unknown> {
+  const { value } = options;
+  return { next: (outcome?: unknown) => ({ done: false, value: value(outcome) }) };
+}
+rules.set(runtime, {
+  generator: 'runtime',
+  checks: {
+    value: (name, value) => {
+      if (typeof value !== 'function') {
+        throw typeError(name, 'a function (outcome) => seconds', value);
+      }
+    },
+  },
+  required: 'value',
+});
