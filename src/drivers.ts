@@ -123,7 +123,8 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     try {
       value = target.apply(this, args as never[]);
     } catch (error) {
-      return runAsync(afterFirst(plan, limits, start, target, this, args, true, error));
+      // A sync throw takes the same path as a rejection.
+      value = Promise.reject(error);
     }
     const retry = (error: unknown): Promise<unknown> =>
       runAsync(afterFirst(plan, limits, start, target, this, args, true, error));

@@ -222,7 +222,9 @@ export function* retryLoop(run: Run): Program {
       plan.predicate === undefined ||
       !(yield { fn: plan.predicate, args: [run.result] })
     ) {
-      if (plan.onSuccess !== undefined) yield* notify(plan.onSuccess, outcomeDetails(run));
+      if (plan.onSuccess !== undefined) {
+        yield* notify(plan.onSuccess, plan.predicate ? outcomeDetails(run) : details(run));
+      }
       return run.result;
     }
 

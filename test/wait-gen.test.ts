@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { constant, decay, expo, fibo, runtime } from '../src/index.js';
+
+function take(iterator: Iterator<number, unknown, unknown>, n: number): number[] {
+  const values: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const step = iterator.next(undefined);
+    if (step.done) break;
+    values.push(step.value);
+  }
+  return values;
+}
+
+describe('expo', () => {
+  it('yields 1, 2, 4, 8 … by default', () => {
+    expect(take(expo(), 8)).toEqual([1, 2, 4, 8, 16, 32, 64, 128]);
+  });
+  it('caps at maxValue and stays there', () => {
+    expect(take(expo({ maxValue: 16 }), 7)).toEqual([1, 2, 4, 8, 16, 16, 16]);
+    expect(take(expo({ maxValue: 10 }), 6)).toEqual([1, 2, 4, 8, 10, 10]);
+  });
+  it('starts at factor', () => {
+    expect(take(expo({ factor: 3, maxValue: 16 }), 6)).toEqual([3, 6, 12, 16, 16, 16]);
+    expect(take(expo({ factor: 0.1 }), 6)).toEqual([0.1, 0.2, 0.4, 0.8, 1.6, 3.2]);
+  });
+  it('uses base', () => {
+    expect(take(expo({ base: 3 }), 5)).toEqual([1, 3, 9, 27, 81]);
+  });
+  it('never yields Infinity: the last finite wait repeats', () => {
+    const values = take(expo(), 1100);
+    expect(values.every(Number.isFinite)).toBe(true);
+    expect(values.at(-1)).toBe(2 ** 1023);
+  });
+});
+
+describe('decay', () => {
+  it('decays from initialValue by e^-decayFactor, floored at minValue', () => {
+    const values = take(decay({ initialValue: 10, decayFactor: 1, minValue: 1 }), 6);
+    expect(values[0]).toBe(10);
+    expect(values[1]).toBeCloseTo(3.6788, 4);
+    expect(values[2]).toBeCloseTo(1.3534, 4);
+    expect(values.slice(3)).toEqual([1, 1, 1]);
+  });
+  it('defaults to 1, 0.36788, 0.13534, 0.04979 …', () => {
+    const values = take(decay(), 4);
+    expect(values[0]).toBe(1);
+    expect(values[1]).toBeCloseTo(0.36788, 5);
+    expect(values[2]).toBeCloseTo(0.13534, 5);
+    expect(values[3]).toBeCloseTo(0.04979, 5);
+  });
+});
+
+describe('fibo', () => {
+  it('yields 1, 1, 2, 3, 5, 8 …', () => {
+    expect(take(fibo(), 8)).toEqual([1, 1, 2, 3, 5, 8, 13, 21]);
+  });
+  it('caps at maxValue', () => {
+    expect(take(fibo({ maxValue: 8 }), 8)).toEqual([1, 1, 2, 3, 5, 8, 8, 8]);
+    expect(take(fibo({ maxValue: 10 }), 8)).toEqual([1, 1, 2, 3, 5, 8, 10, 10]);
+  });
+  it('never yields Infinity', () => {
+    expect(take(fibo(), 2000).every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('constant', () => {
+  it('yields the interval forever, 1 by default', () => {
+    expect(take(constant(), 3)).toEqual([1, 1, 1]);
+    expect(take(constant({ interval: 5 }), 4)).toEqual([5, 5, 5, 5]);
+  });
+  it('yields the values of an iterable, then is done', () => {
+    const iterator = constant({ interval: [1, 2, 3] });
+    expect(take(iterator, 10)).toEqual([1, 2, 3]);
+    expect(iterator.next(undefined).done).toBe(true);
+  });
+});
+
+describe('runtime', () => {
+  it('computes each wait from the outcome passed to next()', () => {
+    const seen: unknown[] = [];
+    const iterator = runtime({
+      value: (outcome) => {
+        seen.push(outcome);
+        return (outcome as { retryAfter: number }).retryAfter;
+      },
+    });
+    expect(iterator.next({ retryAfter: 3 })).toEqual({ done: false, value: 3 });
+    expect(iterator.next({ retryAfter: 7 })).toEqual({ done: false, value: 7 });
+    expect(seen).toEqual([{ retryAfter: 3 }, { retryAfter: 7 }]);
+  });
+});
