@@ -27,6 +27,14 @@ type Wrap = (plan: Plan, target: Target) => (...args: unknown[]) => unknown;
 const falsy = (value: unknown): boolean => !value;
 const never = (): boolean => false;
 
+const KINDS: Record<string, string> = {
+  class: 'a class',
+  field: 'a field',
+  accessor: 'an auto-accessor',
+  getter: 'a getter',
+  setter: 'a setter',
+};
+
 /**
  * The decorator returned to the user: wraps a function (plain call), replaces a method
  * (TypeScript 5 standard decorator) or a method's descriptor (legacy experimentalDecorators).
@@ -54,7 +62,9 @@ function decorator(api: string, plan: Plan, wrap: Wrap): unknown {
     if (typeof context === 'object' && context !== null && 'kind' in context) {
       const { kind, name } = context as ClassMemberDecoratorContext | ClassDecoratorContext;
       if (kind !== 'method') {
-        throw new TypeError(`${api} decorates methods only; \`${String(name)}\` is a ${kind}`);
+        throw new TypeError(
+          `${api} decorates methods only; \`${String(name)}\` is ${KINDS[kind] ?? kind}`,
+        );
       }
     }
     if (typeof target !== 'function') throw typeError('target', 'a function to wrap', target);

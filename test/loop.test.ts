@@ -252,7 +252,7 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
     received.length = 0;
     await twin.call(
       twin.onPredicate(recording, undefined, { clock: new FakeClock(), logger: null })(
-        returning(0, '', 'x'),
+        returning<unknown>(0, '', 'x'),
       ),
     );
     expect(received).toEqual([0, '']);

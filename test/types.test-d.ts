@@ -1,0 +1,165 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import type { Attempt, AttemptSync, CallDetails, WithException, WithWait } from '../src/index.js';
+import * as backoff from '../src/index.js';
+
+describe('wrapped function types', () => {
+  it('async twin keeps parameters and returns Promise<Awaited<R>>', () => {
+    const wrapped = backoff.onException(
+      backoff.expo,
+      TypeError,
+    )(async (a: string, b: number) => a.length + b);
+    expectTypeOf(wrapped).parameters.toEqualTypeOf<[string, number]>();
+    expectTypeOf(wrapped).returns.toEqualTypeOf<Promise<number>>();
+    const fromSync = backoff.onPredicate(backoff.constant)((id: string) => ({ id }));
+    expectTypeOf(fromSync).returns.toEqualTypeOf<Promise<{ id: string }>>();
+  });
+
+  it('sync twin keeps parameters and returns R', () => {
+    const wrapped = backoff.onExceptionSync(backoff.constant, RangeError, { interval: 0 })(
+      (text: string) => JSON.parse(text) as { ok: boolean },
+    );
+    expectTypeOf(wrapped).parameters.toEqualTypeOf<[string]>();
+    expectTypeOf(wrapped).returns.toEqualTypeOf<{ ok: boolean }>();
+    expectTypeOf(backoff.onPredicateSync(backoff.fibo)(() => 1)).returns.toEqualTypeOf<number>();
+  });
+
+  it('raiseOnGiveup: false adds undefined; true or absent does not', () => {
+    const quiet = backoff.onException(backoff.expo, Error, { raiseOnGiveup: false })(async () => 1);
+    expectTypeOf(quiet).returns.toEqualTypeOf<Promise<number | undefined>>();
+    const loud = backoff.onException(backoff.expo, Error, { raiseOnGiveup: true })(async () => 1);
+    expectTypeOf(loud).returns.toEqualTypeOf<Promise<number>>();
+    const quietSync = backoff.onExceptionSync(backoff.expo, Error, { raiseOnGiveup: false })(
+      () => 'x',
+    );
+    expectTypeOf(quietSync).returns.toEqualTypeOf<string | undefined>();
+    const flag = Math.random() > 0.5;
+    const maybe = backoff.onExceptionSync(backoff.expo, Error, { raiseOnGiveup: flag })(() => 'x');
+    expectTypeOf(maybe).returns.toEqualTypeOf<string | undefined>();
+  });
+
+  it('forwards this', () => {
+    const wrapped = backoff.onException(
+      backoff.expo,
+      Error,
+    )(function (this: { base: number }, x: number) {
+      return this.base + x;
+    });
+    expectTypeOf(wrapped).thisParameter.toEqualTypeOf<{ base: number }>();
+  });
+});
+
+describe('option types', () => {
+  it('giveup and handlers see the caught error class', () => {
+    backoff.onException(backoff.expo, TypeError, {
+      giveup: (error, details) => {
+        expectTypeOf(error).toEqualTypeOf<TypeError>();
+        expectTypeOf(details.exception).toEqualTypeOf<TypeError>();
+        expectTypeOf(details.tries).toEqualTypeOf<number>();
+        return false;
+      },
+      onBackoff: (details) => {
+        expectTypeOf(details).toEqualTypeOf<CallDetails & WithWait & WithException<TypeError>>();
+        expectTypeOf(details.wait).toEqualTypeOf<number>();
+      },
+    });
+    backoff.onException(backoff.expo, [TypeError, RangeError], {
+      onGiveup: (details) => {
+        expectTypeOf(details.exception).toEqualTypeOf<TypeError | RangeError>();
+      },
+    });
+  });
+
+  it('predicate twins give value, not exception', () => {
+    backoff.onPredicate(backoff.constant, (r: { status: number }) => r.status === 503, {
+      onSuccess: (details) => {
+        expectTypeOf(details.value).toEqualTypeOf<unknown>();
+      },
+      onBackoff: (details) => {
+        expectTypeOf(details.wait).toEqualTypeOf<number>();
+        // @ts-expect-error predicate twins have no exception
+        details.exception;
+      },
+    });
+  });
+
+  it('a misspelt option is a compile-time error', () => {
+    // @ts-expect-error maxtries is not an option
+    backoff.onException(backoff.expo, Error, { maxtries: 3 });
+    // @ts-expect-error interval belongs to constant, not expo
+    backoff.onException(backoff.expo, Error, { interval: 3 });
+    // @ts-expect-error giveup is not an option of onPredicate
+    backoff.onPredicate(backoff.expo, undefined, { giveup: () => true });
+    backoff.onException(backoff.constant, Error, { interval: 3 });
+  });
+
+  it('wait options and limits may be lazy; runtime requires value', () => {
+    backoff.onException(backoff.expo, Error, {
+      maxTries: () => 3,
+      maxTime: () => 60,
+      factor: () => 0.5,
+    });
+    backoff.onPredicate(backoff.runtime, undefined, {
+      value: (r: Response) => Number(r.headers.get('Retry-After')),
+    });
+    // @ts-expect-error runtime needs its value option
+    backoff.onPredicate(backoff.runtime);
+    // @ts-expect-error maxTries is a number
+    backoff.onException(backoff.expo, Error, { maxTries: '3' });
+  });
+
+  it('a custom wait generator decides its options', () => {
+    const stepped = function* (options: { step: number }) {
+      for (;;) yield options.step;
+    };
+    backoff.onException(stepped, Error, { step: 2 });
+    // @ts-expect-error step is required by this generator
+    backoff.onException(stepped, Error, {});
+    const plain = function* () {
+      yield 1;
+    };
+    // @ts-expect-error a generator without options takes no extra option
+    backoff.onException(plain, Error, { step: 2 });
+  });
+});
+
+describe('block form types', () => {
+  it('attempt.run returns the value or undefined', async () => {
+    for await (const attempt of backoff.retryContext(TypeError, backoff.expo, { maxTries: 3 })) {
+      expectTypeOf(attempt).toEqualTypeOf<Attempt>();
+      expectTypeOf(attempt.run(async () => 5)).toEqualTypeOf<Promise<number | undefined>>();
+    }
+    for (const attempt of backoff.retryContextSync(RangeError)) {
+      expectTypeOf(attempt).toEqualTypeOf<AttemptSync>();
+      expectTypeOf(attempt.run(() => 'x')).toEqualTypeOf<string | undefined>();
+    }
+    backoff.retryContext(TypeError, backoff.constant, {
+      interval: 1,
+      onBackoff: (details) => {
+        expectTypeOf(details.exception).toEqualTypeOf<TypeError>();
+        // @ts-expect-error the block form has no target
+        details.target;
+      },
+    });
+  });
+});
+
+describe('standard method decorators type-check', () => {
+  it('on async and sync methods', () => {
+    class Client {
+      base = 'x';
+      @backoff.onException(backoff.expo, TypeError, { maxTries: 3 })
+      async get(id: string): Promise<string> {
+        return this.base + id;
+      }
+      @backoff.onExceptionSync(backoff.constant, RangeError, { interval: 0 })
+      parse(text: string): number {
+        return Number(text);
+      }
+      @backoff.onPredicate(backoff.constant, undefined, { interval: 1 })
+      static async poll(): Promise<boolean> {
+        return true;
+      }
+    }
+    expectTypeOf(new Client().get).returns.toEqualTypeOf<Promise<string>>();
+  });
+});
