@@ -365,7 +365,7 @@ export type PredicateOptionsParameter<W> = OptionsParameter<PredicateOptions & W
 export type ContextOptionsParameter<W, E> = OptionsParameter<ContextOptions<E> & WaitOptionsOf<W>>;
 
 /**
- * The exception twins' options with `raiseOnGiveup` not known to be `true`: giving up may return
+ * The exception twins' options when `raiseOnGiveup` may be `false`: giving up may then return
  * `undefined`.
  *
  * @example
@@ -373,8 +373,7 @@ export type ContextOptionsParameter<W, E> = OptionsParameter<ContextOptions<E> &
  * const options: QuietExceptionOptions<typeof expo, Error> = { raiseOnGiveup: false };
  * ```
  */
-export type QuietExceptionOptions<W, E> = ExceptionOptions<E> &
-  WaitOptionsOf<W> & { readonly raiseOnGiveup: boolean };
+export type QuietExceptionOptions<W, E> = ExceptionOptions<E> & WaitOptionsOf<W>;
 
 /**
  * The exception twins' options with `raiseOnGiveup` left out or `true`.

@@ -71,6 +71,7 @@ describe.each(twins)('onException ($name twin)', (twin) => {
   });
 
   it('a class with a static Symbol.hasInstance works as a custom matcher', async () => {
+    // biome-ignore lint/complexity/noStaticOnlyClass: a static Symbol.hasInstance is the point.
     class Retryable {
       static [Symbol.hasInstance](error: unknown): boolean {
         return (error as { status?: number })?.status === 503;
