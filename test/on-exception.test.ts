@@ -269,6 +269,30 @@ describe.each(twins)('onException ($name twin)', (twin) => {
     expect(seen).toEqual([self, [1, 'two'], self, [1, 'two']]);
   });
 
+  it('passes exactly the arguments given, 0 to 5 of them, on every attempt and in details', async () => {
+    for (let count = 0; count <= 5; count++) {
+      const args = Array.from({ length: count }, (_, i) => (i % 2 ? undefined : `arg${i}`));
+      const seen: unknown[][] = [];
+      const onBackoff = vi.fn();
+      const wrapped = twin.onException(constant, TypeError, {
+        ...quiet,
+        clock: new FakeClock(),
+        onBackoff,
+      })(function (...received: unknown[]) {
+        // biome-ignore lint/complexity/noArguments: checks the arity the target sees.
+        seen.push([arguments.length, ...received]);
+        if (seen.length < 2) throw new TypeError();
+        return received.length;
+      });
+      expect(await twin.call(wrapped, ...args)).toBe(count);
+      expect(seen).toEqual([
+        [count, ...args],
+        [count, ...args],
+      ]);
+      expect(onBackoff.mock.calls[0]?.[0].args).toEqual(args);
+    }
+  });
+
   it('each call has its own tries, clock start and wait generator', async () => {
     const clock = new FakeClock();
     const fails = new Map<string, number>();
