@@ -107,16 +107,7 @@ export function onException<W extends WaitGenerator, const E extends ErrorClass>
   options: QuietExceptionOptions<W, InstanceOf<E>>,
 ): AsyncDecorator<undefined>;
 export function onException(wait: unknown, exception: unknown, options?: unknown): unknown {
-  const plan = makePlan({
-    api: 'onException',
-    wait,
-    catches: catcher(exception),
-    predicate: undefined,
-    options,
-    sync: false,
-    block: false,
-  });
-  return decorator('onException', plan, wrapAsync);
+  return twin('onException', false, wait, catcher(exception), undefined, options);
 }
 
 /**
@@ -149,16 +140,20 @@ export function onExceptionSync<W extends WaitGenerator, const E extends ErrorCl
   options: QuietExceptionOptions<W, InstanceOf<E>>,
 ): SyncDecorator<undefined>;
 export function onExceptionSync(wait: unknown, exception: unknown, options?: unknown): unknown {
-  const plan = makePlan({
-    api: 'onExceptionSync',
-    wait,
-    catches: catcher(exception),
-    predicate: undefined,
-    options,
-    sync: true,
-    block: false,
-  });
-  return decorator('onExceptionSync', plan, wrapSync);
+  return twin('onExceptionSync', true, wait, catcher(exception), undefined, options);
+}
+
+/** Makes one of the four decorators: the twins differ only in the driver. */
+function twin(
+  api: string,
+  sync: boolean,
+  wait: unknown,
+  catches: Plan['catches'],
+  predicate: Plan['predicate'],
+  options: unknown,
+): unknown {
+  const plan = makePlan({ api, wait, catches, predicate, options, sync, block: false });
+  return decorator(api, plan, sync ? wrapSync : wrapAsync);
 }
 
 function checkPredicate(predicate: unknown): Plan['predicate'] {
@@ -194,16 +189,7 @@ export function onPredicate<W extends WaitGenerator>(
   ...options: PredicateOptionsParameter<W>
 ): AsyncDecorator;
 export function onPredicate(wait: unknown, predicate?: unknown, options?: unknown): unknown {
-  const plan = makePlan({
-    api: 'onPredicate',
-    wait,
-    catches: never,
-    predicate: checkPredicate(predicate),
-    options,
-    sync: false,
-    block: false,
-  });
-  return decorator('onPredicate', plan, wrapAsync);
+  return twin('onPredicate', false, wait, never, checkPredicate(predicate), options);
 }
 
 /**
@@ -230,14 +216,5 @@ export function onPredicateSync<W extends WaitGenerator>(
   ...options: PredicateOptionsParameter<W>
 ): SyncDecorator;
 export function onPredicateSync(wait: unknown, predicate?: unknown, options?: unknown): unknown {
-  const plan = makePlan({
-    api: 'onPredicateSync',
-    wait,
-    catches: never,
-    predicate: checkPredicate(predicate),
-    options,
-    sync: true,
-    block: false,
-  });
-  return decorator('onPredicateSync', plan, wrapSync);
+  return twin('onPredicateSync', true, wait, never, checkPredicate(predicate), options);
 }
