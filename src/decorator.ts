@@ -9,6 +9,7 @@ import type { Plan } from './loop.js';
 import { catcher, makePlan } from './options.js';
 import type {
   AsyncDecorator,
+  AsyncOptions,
   ErrorClass,
   InstanceOf,
   Predicate,
@@ -99,12 +100,12 @@ function decorator(api: string, plan: Plan, wrap: Wrap): unknown {
 export function onException<W extends WaitGenerator, const E extends ErrorClass>(
   wait: W,
   exception: E | readonly E[],
-  ...options: RaisingExceptionOptionsParameter<W, InstanceOf<E>>
+  ...options: RaisingExceptionOptionsParameter<W, InstanceOf<E>, AsyncOptions>
 ): AsyncDecorator;
 export function onException<W extends WaitGenerator, const E extends ErrorClass>(
   wait: W,
   exception: E | readonly E[],
-  options: QuietExceptionOptions<W, InstanceOf<E>>,
+  options: QuietExceptionOptions<W, InstanceOf<E>, AsyncOptions>,
 ): AsyncDecorator<undefined>;
 export function onException(wait: unknown, exception: unknown, options?: unknown): unknown {
   return twin('onException', false, wait, catcher(exception), undefined, options);
@@ -186,7 +187,7 @@ function checkPredicate(predicate: unknown): Plan['predicate'] {
 export function onPredicate<W extends WaitGenerator>(
   wait: W,
   predicate?: Predicate | null,
-  ...options: PredicateOptionsParameter<W>
+  ...options: PredicateOptionsParameter<W, AsyncOptions>
 ): AsyncDecorator;
 export function onPredicate(wait: unknown, predicate?: unknown, options?: unknown): unknown {
   return twin('onPredicate', false, wait, never, checkPredicate(predicate), options);

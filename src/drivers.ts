@@ -33,7 +33,13 @@ export async function advanceAsync(program: Program, run: Run): Promise<Iterator
     if (step.done || step.value === ATTEMPT) return step;
     const effect = step.value;
     if ('seconds' in effect) {
-      input = await run.plan.clock.sleep(effect.seconds);
+      const { clock, signal } = run.plan;
+      try {
+        input = await clock.sleep(effect.seconds, signal);
+      } catch (error) {
+        // An abort ends the wait; the loop then stops before the next attempt.
+        if (!signal?.aborted) throw error;
+      }
     } else {
       input = effect.fn(...(effect.args as never[]));
       if (isThenable(input)) input = await input;
@@ -126,8 +132,8 @@ function collect(count: number, a: unknown, b: unknown, c: unknown, rest: unknow
 }
 
 /**
- * Wraps `target` with the async twin of the loop. Without an `onTry` handler the first attempt is
- * made here, outside the loop, and a success settles through one `then`: a call whose first
+ * Wraps `target` with the async twin of the loop. Without an `onTry` handler or a signal the first
+ * attempt is made here, outside the loop, and a success settles through one `then`: a call whose first
  * attempt succeeds costs one closure and one promise more than a bare `await target()`. The first
  * three arguments travel in named parameters, and the argument array is built only on failure:
  * a rest array captured by the closure would cost a third of a bare call.
@@ -146,9 +152,7 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     let limits: Limits;
     let value: unknown;
     try {
-      if (plan.onTry !== undefined) {
-        return runAsync(begin(plan, target, this, collect(count, a, b, c, rest)));
-      }
+      if (!plan.direct) return runAsync(begin(plan, target, this, collect(count, a, b, c, rest)));
       start = startTime(plan);
       limits = plan.limits ?? plan.resolve();
     } catch (error) {
@@ -188,7 +192,7 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
 /** Wraps `target` with the sync twin of the loop, with the same first-attempt fast path. */
 export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]): unknown {
-    if (plan.onTry !== undefined) return runSync(begin(plan, target, this, args));
+    if (!plan.direct) return runSync(begin(plan, target, this, args));
     const start = startTime(plan);
     const limits = plan.limits ?? plan.resolve();
     let value: unknown;

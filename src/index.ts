@@ -15,7 +15,7 @@
 
 export { type Clock, systemClock } from './clock.js';
 export { onException, onExceptionSync, onPredicate, onPredicateSync } from './decorator.js';
-export { fullJitter, randomJitter } from './jitter.js';
+export { equalJitter, fullJitter, randomJitter } from './jitter.js';
 export {
   type Attempt,
   type AttemptSync,
@@ -25,6 +25,7 @@ export {
 export type {
   AnyFunction,
   AsyncDecorator,
+  AsyncOptions,
   CallDetails,
   CommonOptions,
   ContextDetails,
@@ -33,6 +34,7 @@ export type {
   ErrorClass,
   ExceptionOptions,
   ExceptionOptionsParameter,
+  GiveupReason,
   Handler,
   Handlers,
   InstanceOf,
@@ -49,6 +51,7 @@ export type {
   SyncDecorator,
   WaitGenerator,
   WithException,
+  WithReason,
   WithValue,
   WithWait,
 } from './types.js';
@@ -56,11 +59,16 @@ export {
   type ConstantOptions,
   constant,
   type DecayOptions,
+  type DecorrelatedOptions,
   decay,
+  decorrelated,
   type ExpoOptions,
   expo,
   type FiboOptions,
   fibo,
+  type RetryAfterOptions,
   type RuntimeOptions,
+  retryAfter,
   runtime,
+  type WaitContext,
 } from './wait-gen.js';

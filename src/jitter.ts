@@ -9,26 +9,45 @@
  * generator's value is then the longest possible wait.
  *
  * @param seconds - the wait generator's value, in seconds
+ * @param random - the random source, in [0, 1); default `Math.random` (the `random` option)
  * @returns seconds to wait, in [0, `seconds`]
  * @example
  * ```ts
  * backoff.onException(backoff.expo, TypeError, { jitter: backoff.fullJitter });
  * ```
  */
-export function fullJitter(seconds: number): number {
-  return Math.random() * seconds;
+export function fullJitter(seconds: number, random: () => number = Math.random): number {
+  return random() * seconds;
 }
 
 /**
  * Random jitter: the wait plus up to one second, uniform in [`seconds`, `seconds` + 1).
  *
  * @param seconds - the wait generator's value, in seconds
+ * @param random - the random source, in [0, 1); default `Math.random` (the `random` option)
  * @returns seconds to wait, in [`seconds`, `seconds` + 1)
  * @example
  * ```ts
  * backoff.onException(backoff.constant, TypeError, { interval: 5, jitter: backoff.randomJitter });
  * ```
  */
-export function randomJitter(seconds: number): number {
-  return seconds + Math.random();
+export function randomJitter(seconds: number, random: () => number = Math.random): number {
+  return seconds + random();
+}
+
+/**
+ * Equal jitter: half the wait for sure, the other half random — uniform in [`seconds`/2,
+ * `seconds`]. Keeps a minimum spacing between attempts while still spreading clients out; use it
+ * where full jitter's very short waits would hammer a recovering server.
+ *
+ * @param seconds - the wait generator's value, in seconds
+ * @param random - the random source, in [0, 1); default `Math.random` (the `random` option)
+ * @returns seconds to wait, in [`seconds`/2, `seconds`]
+ * @example
+ * ```ts
+ * backoff.onException(backoff.expo, TypeError, { jitter: backoff.equalJitter });
+ * ```
+ */
+export function equalJitter(seconds: number, random: () => number = Math.random): number {
+  return seconds / 2 + (random() * seconds) / 2;
 }

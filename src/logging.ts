@@ -112,17 +112,41 @@ export function backoffLine(logger: Logger, level: string): (details: Details) =
   };
 }
 
+/** What a "Giving up" line adds after the tries, by give-up reason. */
+const REASONS: Readonly<Record<string, string>> = {
+  maxTime: ', maxTime reached',
+  exhausted: ', no waits left',
+  aborted: ', aborted',
+};
+
 /**
- * The default `onGiveup` handler: `Giving up name(...) after 5 tries (TypeError: fetch failed)`.
+ * The default `onGiveup` handler: `Giving up name(...) after 5 tries (TypeError: fetch failed)`,
+ * with the reason when it is not `maxTries` (`…after 3 tries, maxTime reached (…)`). A give-up
+ * decided by the `giveup` predicate is no failure of the retrying: it is logged at the backoff
+ * level, as `Giving up name(...): giveup returned true on try 2 (…)`.
  *
  * @internal
  */
-export function giveupLine(logger: Logger, level: string): (details: Details) => void {
+export function giveupLine(
+  logger: Logger,
+  level: string,
+  backoffLevel: string,
+): (details: Details) => void {
   return (details) => {
+    const outcome = describe(outcomeOf(details));
+    if (details.reason === 'giveup') {
+      callLogger(
+        logger,
+        backoffLevel,
+        `Giving up ${subject(details)}(...): giveup returned true on try ${details.tries as number} (${outcome})`,
+      );
+      return;
+    }
+    const why = REASONS[details.reason as string] ?? '';
     callLogger(
       logger,
       level,
-      `Giving up ${subject(details)}(...) after ${details.tries as number} tries (${describe(outcomeOf(details))})`,
+      `Giving up ${subject(details)}(...) after ${details.tries as number} tries${why} (${outcome})`,
     );
   };
 }

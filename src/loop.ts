@@ -22,11 +22,18 @@ export interface Limits {
 
 /** Everything decided when the decorator is made; shared, read-only, by all its calls. */
 export interface Plan {
-  readonly wait: (options: never) => Iterator<number, unknown, unknown>;
+  readonly wait: (
+    options: never,
+    context: { readonly random: () => number },
+  ) => Iterator<number, unknown, unknown>;
   /** The limits when no option is lazy; otherwise `undefined` and `resolve` makes them per call. */
   readonly limits: Limits | undefined;
   readonly resolve: () => Limits;
-  readonly jitter: ((seconds: number) => number) | null;
+  readonly jitter: ((seconds: number, random: () => number) => number) | null;
+  /** The random source of the built-in jitters and generators, in [0, 1). */
+  readonly random: () => number;
+  /** Async twins: ends waits at once and stops further attempts when it aborts. */
+  readonly signal: AbortSignal | undefined;
   /** Does a thrown value count as a retryable failure? (Predicate twins: never.) */
   readonly catches: (error: unknown) => boolean;
   /** Predicate twins: a truthy result means "retry". Exception twins: undefined. */
@@ -40,6 +47,8 @@ export interface Plan {
   readonly clock: Clock;
   /** The block form's details have no target or args. */
   readonly block: boolean;
+  /** The driver may make the first attempt itself: no `onTry` handler, no signal to check. */
+  readonly direct: boolean;
   /** A first attempt that returns needs no loop: no predicate, no onTry/onSuccess handlers. */
   readonly fastSuccess: boolean;
   /**
@@ -169,9 +178,40 @@ function* notify(
   for (const handler of handlers) yield { fn: handler, args: [payload] };
 }
 
+/** Why a call gave up: `details.reason` of `onGiveup`. */
+export type GiveupReason = 'maxTries' | 'maxTime' | 'giveup' | 'exhausted' | 'aborted';
+
+/** Runs `onGiveup` with the last outcome and `reason`. */
+function* giveUpWith(run: Run, reason: GiveupReason): Generator<Effect, void, unknown> {
+  if (run.plan.onGiveup === undefined) return;
+  const ended = outcomeDetails(run);
+  ended.reason = reason;
+  yield* notify(run.plan.onGiveup, ended);
+}
+
+/** Ends the call because its signal aborted: `onGiveup` (reason `'aborted'`), then `signal.reason`. */
+function* abort(run: Run): Generator<Effect, never, unknown> {
+  const reason = run.plan.signal?.reason;
+  if (run.plan.predicate === undefined) {
+    // Exception twins report the abort reason as the exception; predicate twins, the last value.
+    run.threw = true;
+    run.result = reason;
+  }
+  yield* giveUpWith(run, 'aborted');
+  throw reason;
+}
+
 function* attempt(run: Run): Generator<Effect, void, unknown> {
+  const { onTry, signal } = run.plan;
+  if (signal?.aborted) yield* abort(run);
+  if (onTry !== undefined) {
+    const upcoming = details(run);
+    upcoming.tries = run.tries + 1;
+    yield* notify(onTry, upcoming);
+    // No attempt ever starts after an abort, also one during an async onTry handler.
+    if (signal?.aborted) yield* abort(run);
+  }
   run.tries += 1;
-  if (run.plan.onTry !== undefined) yield* notify(run.plan.onTry, details(run));
   yield ATTEMPT;
 }
 
@@ -186,18 +226,25 @@ function checkWait(value: unknown, source: string, run: Run): number {
   throw error;
 }
 
-/** The next wait's value from the wait generator, or `undefined` when it is exhausted. */
-function nextWait(run: Run): number | undefined {
+/**
+ * A step of a wait generator may say its value came from the server (a `Retry-After` header):
+ * such a wait is a floor — never jittered, never cut to fit `maxTime` (the call gives up instead).
+ */
+export interface ServerDirected {
+  readonly fromServer?: boolean;
+}
+
+/** The next step of the wait generator; made at the first retryable failure. */
+function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
   if (run.waits === undefined) {
-    // Made at the first retryable failure, so that a first attempt that succeeds costs nothing.
-    const waits = run.plan.wait(run.limits.waitOptions as never);
+    // Made here, so that a first attempt that succeeds costs nothing.
+    const waits = run.plan.wait(run.limits.waitOptions as never, { random: run.plan.random });
     if (typeof waits?.next !== 'function') {
       throw new TypeError(`Expected the wait generator to return an iterator, got ${show(waits)}`);
     }
     run.waits = waits;
   }
-  const step = run.waits.next(run.result);
-  return step.done ? undefined : checkWait(step.value, 'wait generator', run);
+  return run.waits.next(run.result);
 }
 
 function giveUp(run: Run, raise: boolean): unknown {
@@ -218,6 +265,8 @@ export function* retryLoop(run: Run): Program {
     if (run.threw) {
       // An error the decorator does not catch propagates at once, untouched, with no handler.
       if (!plan.catches(run.result)) throw run.result;
+      // A failure once the signal has aborted (the abort reason itself, say) is never retried.
+      if (plan.signal?.aborted) yield* abort(run);
     } else if (
       plan.predicate === undefined ||
       !(yield { fn: plan.predicate, args: [run.result] })
@@ -228,24 +277,41 @@ export function* retryLoop(run: Run): Program {
       return run.result;
     }
 
-    const ended = outcomeDetails(run);
-    if (
-      (plan.giveup !== undefined && (yield { fn: plan.giveup, args: [run.result, ended] })) ||
-      run.tries >= limits.maxTries ||
-      run.elapsed >= limits.maxTime
-    ) {
-      if (plan.onGiveup !== undefined) yield* notify(plan.onGiveup, ended);
+    const reason: GiveupReason | undefined =
+      plan.giveup !== undefined &&
+      (yield { fn: plan.giveup, args: [run.result, outcomeDetails(run)] })
+        ? 'giveup'
+        : run.tries >= limits.maxTries
+          ? 'maxTries'
+          : run.elapsed >= limits.maxTime
+            ? 'maxTime'
+            : undefined;
+    if (reason !== undefined) {
+      yield* giveUpWith(run, reason);
       return giveUp(run, plan.raiseOnGiveup);
     }
 
-    const value = nextWait(run);
-    if (value === undefined) {
+    const step = nextStep(run);
+    if (step.done) {
       // An exhausted wait generator always rethrows an error, even with raiseOnGiveup false.
-      if (plan.onGiveup !== undefined) yield* notify(plan.onGiveup, ended);
+      yield* giveUpWith(run, 'exhausted');
       return giveUp(run, true);
     }
-    let wait = plan.jitter === null ? value : checkWait(plan.jitter(value), 'jitter', run);
-    wait = Math.min(wait, limits.maxTime - run.elapsed);
+    const value = checkWait(step.value, 'wait generator', run);
+    const left = limits.maxTime - run.elapsed;
+    let wait: number;
+    if (step.fromServer === true) {
+      if (value > left) {
+        // The server asks for a wait past maxTime: no attempt could follow it.
+        yield* giveUpWith(run, 'maxTime');
+        return giveUp(run, plan.raiseOnGiveup);
+      }
+      wait = value;
+    } else {
+      wait =
+        plan.jitter === null ? value : checkWait(plan.jitter(value, plan.random), 'jitter', run);
+      wait = Math.min(wait, left);
+    }
 
     if (plan.onBackoff !== undefined) {
       const backoff = details(run);

@@ -10,7 +10,7 @@ import { fullJitter } from './jitter.js';
 import { backoffLine, defaultLevels, defaultLogger, giveupLine } from './logging.js';
 import type { Limits, Plan } from './loop.js';
 import { checkNumber, isThenable, show, typeError } from './validate.js';
-import { checkWaitOptions } from './wait-gen.js';
+import { checkWaitOptions, defaultJitterOf } from './wait-gen.js';
 
 type Callback = (...args: never[]) => unknown;
 
@@ -29,6 +29,8 @@ const RETRY_OPTIONS = new Set([
   'backoffLogLevel',
   'giveupLogLevel',
   'clock',
+  'signal',
+  'random',
 ]);
 
 /** How a decorator maker calls `makePlan`. */
@@ -153,6 +155,21 @@ function checkLevel(name: string, level: unknown, fallback: string, logger: obje
   return level;
 }
 
+function checkSignal(api: string, value: unknown, sync: boolean): AbortSignal | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (sync) {
+    throw new TypeError(
+      `\`signal\` is an option of the async twins (onException, onPredicate, retryContext), not of ${api}: a blocking wait cannot be aborted`,
+    );
+  }
+  const isSignal =
+    typeof AbortSignal === 'function'
+      ? value instanceof AbortSignal
+      : typeof value === 'object' && typeof (value as AbortSignal).addEventListener === 'function';
+  if (!isSignal) throw typeError('signal', 'an AbortSignal', value);
+  return value as AbortSignal;
+}
+
 function checkClock(value: unknown, sync: boolean): Clock {
   if (value === undefined) return systemClock;
   const needed = ['now', sync ? 'sleepSync' : 'sleep'];
@@ -207,8 +224,12 @@ export function makePlan(request: PlanRequest): Plan {
     : { maxTries: maxTries as number, maxTime: maxTime as number, waitOptions };
 
   const jitter = (
-    options.jitter === undefined ? fullJitter : optionalFunction('jitter', options.jitter)
+    options.jitter === undefined
+      ? defaultJitterOf(wait, fullJitter)
+      : optionalFunction('jitter', options.jitter)
   ) as Plan['jitter'] | undefined;
+  const random = (optionalFunction('random', options.random) ?? Math.random) as Plan['random'];
+  const signal = checkSignal(api, options.signal, sync);
   const raiseOnGiveup = options.raiseOnGiveup ?? true;
   if (typeof raiseOnGiveup !== 'boolean')
     throw typeError('raiseOnGiveup', 'a boolean', raiseOnGiveup);
@@ -239,7 +260,7 @@ export function makePlan(request: PlanRequest): Plan {
     );
     if (logger !== undefined) {
       logBackoff = backoffLine(logger, backoffLevel);
-      logGiveup = giveupLine(logger, giveupLevel);
+      logGiveup = giveupLine(logger, giveupLevel, backoffLevel);
     }
   }
 
@@ -250,6 +271,9 @@ export function makePlan(request: PlanRequest): Plan {
   const giveup = optionalFunction('giveup', options.giveup);
   return {
     wait: wait as Plan['wait'],
+    random,
+    signal,
+    direct: onTry === undefined && signal === undefined,
     limits,
     resolve: lazyResolver(maxTries, maxTime, waitOptions, wait),
     jitter: jitter ?? null,

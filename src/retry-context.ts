@@ -7,7 +7,13 @@
 import { advanceAsync, advanceSync } from './drivers.js';
 import { begin, type Plan, type Program, type Run, retryLoop } from './loop.js';
 import { catcher, makePlan } from './options.js';
-import type { ContextOptionsParameter, ErrorClass, InstanceOf, WaitGenerator } from './types.js';
+import type {
+  AsyncOptions,
+  ContextOptionsParameter,
+  ErrorClass,
+  InstanceOf,
+  WaitGenerator,
+} from './types.js';
 import { isThenable, thenableError, typeError } from './validate.js';
 import { expo } from './wait-gen.js';
 
@@ -230,7 +236,7 @@ export function retryContext<
 >(
   exception?: E | readonly E[],
   wait?: W,
-  ...options: ContextOptionsParameter<W, InstanceOf<E>>
+  ...options: ContextOptionsParameter<W, InstanceOf<E>, AsyncOptions>
 ): AsyncIterableIterator<Attempt>;
 export function retryContext(
   exception?: unknown,

@@ -6,6 +6,10 @@
  */
 
 import type { Clock } from './clock.js';
+import type { GiveupReason } from './loop.js';
+import type { WaitContext } from './wait-gen.js';
+
+export type { GiveupReason };
 
 /**
  * Any function: the type of `details.target`.
@@ -123,6 +127,22 @@ export interface WithWait {
 }
 
 /**
+ * The extra field of an `onGiveup` details object: why the call gave up.
+ *
+ * @example
+ * ```ts
+ * const onGiveup = (details: CallDetails & WithReason) => metrics.increment(`giveup.${details.reason}`);
+ * ```
+ */
+export interface WithReason {
+  /**
+   * `'maxTries'`, `'maxTime'` (also a server-directed wait past it), `'giveup'` (the predicate said
+   * so), `'exhausted'` (the wait generator is done) or `'aborted'` (the signal aborted).
+   */
+  readonly reason: GiveupReason;
+}
+
+/**
  * A handler: called with the event's details; its result is ignored, but a returned Promise is
  * awaited (async twins) before the loop goes on.
  *
@@ -157,14 +177,15 @@ export type Predicate = {
 }['bivariant'];
 
 /**
- * A jitter function: takes the wait generator's value and returns the seconds to wait.
+ * A jitter function: takes the wait generator's value and the random source (the `random`
+ * option) and returns the seconds to wait.
  *
  * @example
  * ```ts
  * const halfJitter: Jitter = (seconds) => seconds / 2 + (Math.random() * seconds) / 2;
  * ```
  */
-export type Jitter = (seconds: number) => number;
+export type Jitter = (seconds: number, random: () => number) => number;
 
 /**
  * The shape of a logger: any object with the level methods used, such as `console`, pino or
@@ -216,7 +237,10 @@ export type LogLevel = keyof Logger | (string & {});
  * ```
  */
 // biome-ignore lint/suspicious/noExplicitAny: the options type is the generator's own; any accepts every generator.
-export type WaitGenerator<Options = any> = (options: Options) => Iterator<number, unknown, unknown>;
+export type WaitGenerator<Options = any> = (
+  options: Options,
+  context: WaitContext,
+) => Iterator<number, unknown, unknown>;
 
 /** The options a wait generator takes, each of them possibly lazy. */
 type WaitOptionsOf<W> = W extends (...args: infer P) => unknown
@@ -266,6 +290,26 @@ export interface CommonOptions<Try, Success, Backoff, Giveup> {
   readonly giveupLogLevel?: LogLevel | undefined;
   /** Source of time and sleep. @defaultValue {@link systemClock} */
   readonly clock?: Clock | undefined;
+  /** Random source of the built-in jitters and generators, uniform in [0, 1). @defaultValue `Math.random` */
+  readonly random?: (() => number) | undefined;
+}
+
+/**
+ * Options of the async twins and {@link retryContext} only.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const options: AsyncOptions = { signal: controller.signal };
+ * ```
+ */
+export interface AsyncOptions {
+  /**
+   * Aborting ends a wait at once and the call rejects with `signal.reason`; no attempt starts after
+   * an abort (an already aborted signal means no attempt at all); `onGiveup` runs with reason
+   * `'aborted'`.
+   */
+  readonly signal?: AbortSignal | null | undefined;
 }
 
 /**
@@ -281,7 +325,7 @@ export interface ExceptionOptions<E>
     CallDetails,
     CallDetails,
     CallDetails & WithWait & WithException<E>,
-    CallDetails & WithException<E>
+    CallDetails & WithException<E> & WithReason
   > {
   /** Called on every matched failure; `true` gives up now. May be async. @defaultValue never give up early */
   readonly giveup?:
@@ -304,7 +348,7 @@ export type PredicateOptions = CommonOptions<
   CallDetails,
   CallDetails & WithValue,
   CallDetails & WithValue & WithWait,
-  CallDetails & WithValue
+  CallDetails & WithValue & WithReason
 >;
 
 /**
@@ -321,7 +365,7 @@ export interface ContextOptions<E>
     ContextDetails,
     ContextDetails,
     ContextDetails & WithWait & WithException<E>,
-    ContextDetails & WithException<E>
+    ContextDetails & WithException<E> & WithReason
   > {
   /** Called on every matched failure; `true` gives up now. May be async (in {@link retryContext}). */
   readonly giveup?:
@@ -340,8 +384,8 @@ export interface ContextOptions<E>
  * type O = ExceptionOptionsParameter<typeof expo, TypeError>;
  * ```
  */
-export type ExceptionOptionsParameter<W, E> = OptionsParameter<
-  ExceptionOptions<E> & WaitOptionsOf<W>
+export type ExceptionOptionsParameter<W, E, X = {}> = OptionsParameter<
+  ExceptionOptions<E> & WaitOptionsOf<W> & X
 >;
 
 /**
@@ -352,7 +396,9 @@ export type ExceptionOptionsParameter<W, E> = OptionsParameter<
  * type O = PredicateOptionsParameter<typeof constant>;
  * ```
  */
-export type PredicateOptionsParameter<W> = OptionsParameter<PredicateOptions & WaitOptionsOf<W>>;
+export type PredicateOptionsParameter<W, X = {}> = OptionsParameter<
+  PredicateOptions & WaitOptionsOf<W> & X
+>;
 
 /**
  * The options parameter of the block form for the wait generator `W` and error type `E`.
@@ -362,7 +408,9 @@ export type PredicateOptionsParameter<W> = OptionsParameter<PredicateOptions & W
  * type O = ContextOptionsParameter<typeof expo, TypeError>;
  * ```
  */
-export type ContextOptionsParameter<W, E> = OptionsParameter<ContextOptions<E> & WaitOptionsOf<W>>;
+export type ContextOptionsParameter<W, E, X = {}> = OptionsParameter<
+  ContextOptions<E> & WaitOptionsOf<W> & X
+>;
 
 /**
  * The exception twins' options when `raiseOnGiveup` may be `false`: giving up may then return
@@ -373,7 +421,7 @@ export type ContextOptionsParameter<W, E> = OptionsParameter<ContextOptions<E> &
  * const options: QuietExceptionOptions<typeof expo, Error> = { raiseOnGiveup: false };
  * ```
  */
-export type QuietExceptionOptions<W, E> = ExceptionOptions<E> & WaitOptionsOf<W>;
+export type QuietExceptionOptions<W, E, X = {}> = ExceptionOptions<E> & WaitOptionsOf<W> & X;
 
 /**
  * The exception twins' options with `raiseOnGiveup` left out or `true`.
@@ -383,8 +431,8 @@ export type QuietExceptionOptions<W, E> = ExceptionOptions<E> & WaitOptionsOf<W>
  * type O = RaisingExceptionOptionsParameter<typeof expo, Error>;
  * ```
  */
-export type RaisingExceptionOptionsParameter<W, E> = OptionsParameter<
-  ExceptionOptions<E> & WaitOptionsOf<W> & { readonly raiseOnGiveup?: true | undefined }
+export type RaisingExceptionOptionsParameter<W, E, X = {}> = OptionsParameter<
+  ExceptionOptions<E> & WaitOptionsOf<W> & X & { readonly raiseOnGiveup?: true | undefined }
 >;
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { ServerDirected } from './loop.js';
 import { checkNumber, typeError } from './validate.js';
 
 /**
@@ -91,9 +92,41 @@ interface OptionRules {
   readonly generator: string;
   readonly checks: Readonly<Record<string, OptionCheck>>;
   readonly required?: string;
+  /** A check of the options together, once each is known to be right. */
+  readonly together?: (options: Readonly<Record<string, unknown>>) => void;
 }
 
 const rules = new WeakMap<object, OptionRules>();
+
+/** Generators whose values are random already: their default jitter is none. */
+const prejittered = new WeakSet<object>();
+
+/**
+ * The jitter a generator gets when the `jitter` option is left out: `fallback` (full jitter),
+ * except for generators whose values are random already.
+ *
+ * @internal
+ */
+export function defaultJitterOf<J>(wait: object, fallback: J): J | null {
+  return prejittered.has(wait) ? null : fallback;
+}
+
+/**
+ * What the retry loop passes to a wait generator besides its options.
+ *
+ * @example
+ * ```ts
+ * const coinFlip = (_options: unknown, { random }: WaitContext) => ({
+ *   next: () => ({ done: false, value: random() < 0.5 ? 1 : 2 }),
+ * });
+ * ```
+ */
+export interface WaitContext {
+  /** The random source (the `random` option), uniform in [0, 1). */
+  readonly random: () => number;
+}
+
+const defaultContext: WaitContext = { random: Math.random };
 
 /**
  * Checks the options of a built-in wait generator: an unknown option (a typo such as `maxtries`)
@@ -125,6 +158,7 @@ export function checkWaitOptions(
   if (known.required !== undefined && options[known.required] === undefined) {
     throw new TypeError(`The option \`${known.required}\` of ${known.generator} is required`);
   }
+  if (lazy.size === 0) known.together?.(options);
 }
 
 /** True when `wait` is a built-in generator whose options are checked. */
@@ -294,4 +328,176 @@ rules.set(runtime, {
     },
   },
   required: 'value',
+});
+
+/**
+ * Options of {@link decorrelated}.
+ *
+ * @example
+ * ```ts
+ * const options: DecorrelatedOptions = { base: 0.5, maxValue: 30 };
+ * ```
+ */
+export interface DecorrelatedOptions {
+  /** The shortest wait, in seconds. @defaultValue 1 */
+  readonly base?: number | undefined;
+  /** The longest wait, in seconds. @defaultValue unbounded */
+  readonly maxValue?: number | null | undefined;
+}
+
+/**
+ * Decorrelated jitter (AWS): each wait is uniform in [`base`, 3 × the previous wait], capped at
+ * `maxValue`. The waits are random already, so the default jitter for this generator is none. Fits
+ * many clients retrying one service: it spreads them out like full jitter while the typical wait
+ * still grows.
+ *
+ * @param options - {@link DecorrelatedOptions}: `base` (seconds, default 1), `maxValue` (seconds,
+ *   default unbounded)
+ * @param context - the random source ({@link WaitContext}); the loop passes the `random` option
+ * @returns an iterator of waits in seconds
+ * @example
+ * ```ts
+ * backoff.onException(backoff.decorrelated, TypeError, { base: 0.5, maxValue: 30 });
+ * ```
+ */
+export function decorrelated(
+  options: DecorrelatedOptions = {},
+  context: WaitContext = defaultContext,
+): Iterator<number, unknown, unknown> {
+  const { base = 1 } = options;
+  const cap = options.maxValue ?? Number.MAX_VALUE;
+  const { random } = context;
+  let previous = base;
+  return {
+    next: () => {
+      const next = base + random() * (3 * previous - base);
+      previous = Math.min(cap, Number.isFinite(next) ? next : previous);
+      return { done: false, value: previous };
+    },
+  };
+}
+rules.set(decorrelated, {
+  generator: 'decorrelated',
+  checks: { base: seconds, maxValue: optionalSeconds },
+});
+prejittered.add(decorrelated);
+
+/**
+ * Options of {@link retryAfter}.
+ *
+ * @example
+ * ```ts
+ * const options: RetryAfterOptions = { maxServerWait: 120, fallback: fibo, fallbackOptions: { maxValue: 30 } };
+ * ```
+ */
+export interface RetryAfterOptions {
+  /** The longest server-directed wait, in seconds: a longer `Retry-After` is cut to it. @defaultValue unbounded */
+  readonly maxServerWait?: number | undefined;
+  /** The wait generator used when the answer has no usable header. @defaultValue {@link expo} */
+  readonly fallback?:
+    | ((options: never, context: WaitContext) => Iterator<number, unknown, unknown>)
+    | undefined;
+  /** The fallback generator's options. @defaultValue `{}` */
+  readonly fallbackOptions?: Readonly<Record<string, unknown>> | undefined;
+}
+
+type HeaderReader = (name: string) => unknown;
+
+/** Finds the headers of a fetch Response, or of an error carrying `response` or `headers`. */
+function headersOf(outcome: unknown, depth = 0): HeaderReader | undefined {
+  if (typeof outcome !== 'object' || outcome === null || depth > 1) return undefined;
+  const { headers, response } = outcome as { headers?: unknown; response?: unknown };
+  if (typeof headers === 'object' && headers !== null) {
+    const get = (headers as { get?: unknown }).get;
+    if (typeof get === 'function') return (name) => get.call(headers, name);
+    const plain = headers as Record<string, unknown>;
+    return (name) => {
+      const key = Object.keys(plain).find((k) => k.toLowerCase() === name);
+      return key === undefined ? undefined : plain[key];
+    };
+  }
+  return headersOf(response, depth + 1);
+}
+
+const NUMBER = /^\s*\d+(\.\d+)?\s*$/;
+
+/**
+ * The wait a server asked for, in seconds: `retry-after-ms`, `x-amz-retry-after` (milliseconds),
+ * or `Retry-After` (delta-seconds or an HTTP-date). A malformed value is ignored.
+ *
+ * @internal
+ */
+export function serverWait(outcome: unknown, now: number = Date.now()): number | undefined {
+  const read = headersOf(outcome);
+  if (read === undefined) return undefined;
+  for (const name of ['retry-after-ms', 'x-amz-retry-after']) {
+    const value = read(name);
+    if (typeof value === 'string' && NUMBER.test(value)) return Number(value) / 1000;
+  }
+  const value = read('retry-after');
+  if (typeof value !== 'string') return undefined;
+  if (NUMBER.test(value)) return Number(value);
+  const date = Date.parse(value);
+  return Number.isNaN(date) || !/[a-z]/i.test(value) ? undefined : Math.max(0, (date - now) / 1000);
+}
+
+/**
+ * Server-directed waits: the wait a `Retry-After` header asks for (delta-seconds or HTTP-date),
+ * or `retry-after-ms` / `x-amz-retry-after` (milliseconds), read from a fetch `Response`
+ * (predicate twins) or from an error carrying a `response` or `headers` (exception twins). The
+ * server's wait is a floor: never jittered, cut only by `maxServerWait`; one that would pass
+ * `maxTime` gives up at once (reason `'maxTime'`). Without a usable header the `fallback`
+ * generator (default {@link expo}) decides, with the jitter as usual.
+ *
+ * @param options - {@link RetryAfterOptions}: `maxServerWait` (seconds), `fallback`, `fallbackOptions`
+ * @param context - passed on to the fallback generator
+ * @returns an iterator of waits in seconds
+ * @example
+ * ```ts
+ * const getJson = backoff.onPredicate(
+ *   backoff.retryAfter,
+ *   (response: Response) => response.status === 429 || response.status === 503,
+ *   { maxServerWait: 120, maxTime: 300 },
+ * )(fetch);
+ * ```
+ */
+export function retryAfter(
+  options: RetryAfterOptions = {},
+  context: WaitContext = defaultContext,
+): Iterator<number, unknown, unknown> {
+  const {
+    maxServerWait = Number.POSITIVE_INFINITY,
+    fallback = expo,
+    fallbackOptions = {},
+  } = options;
+  let fallbackWaits: Iterator<number, unknown, unknown> | undefined;
+  return {
+    next: (outcome?: unknown): IteratorResult<number, unknown> & ServerDirected => {
+      const server = serverWait(outcome);
+      if (server !== undefined) {
+        return { done: false, value: Math.min(server, maxServerWait), fromServer: true };
+      }
+      fallbackWaits ??= fallback(fallbackOptions as never, context);
+      return fallbackWaits.next(outcome);
+    },
+  };
+}
+rules.set(retryAfter, {
+  generator: 'retryAfter',
+  checks: {
+    maxServerWait: (name, value) =>
+      checkNumber(name, value, 'a number of seconds >= 0 or Infinity', (v) => v >= 0),
+    fallback: (name, value) => {
+      if (typeof value !== 'function') throw typeError(name, 'a wait generator function', value);
+    },
+    fallbackOptions: (name, value) => {
+      if (typeof value !== 'object' || value === null) throw typeError(name, 'an object', value);
+    },
+  },
+  together: (options) => {
+    checkWaitOptions(
+      (options.fallback as object | undefined) ?? expo,
+      (options.fallbackOptions as Record<string, unknown> | undefined) ?? {},
+    );
+  },
 });

@@ -71,7 +71,7 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
     await expect(twin.call(wrapped, 7)).rejects.toBe(error);
     expect(events).toStrictEqual([
       ['try', { target, args: [7], tries: 1, elapsed: 0 }],
-      ['giveup', { target, args: [7], tries: 1, elapsed: 0, exception: error }],
+      ['giveup', { target, args: [7], tries: 1, elapsed: 0, exception: error, reason: 'maxTries' }],
     ]);
   });
 
@@ -208,7 +208,7 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
 
   it('applies jitter to the generator value, then clips to maxTime - elapsed', async () => {
     const clock = new FakeClock();
-    const jitter = vi.fn((v: number) => v * 10);
+    const jitter = vi.fn((v: number, _random: () => number) => v * 10);
     const wrapped = twin.onException(constant, TypeError, {
       clock,
       logger: null,
@@ -218,7 +218,8 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
     })(flaky([new TypeError(), new TypeError(), new TypeError(), new TypeError()], 'ok'));
     await expect(twin.call(wrapped)).rejects.toBeInstanceOf(TypeError);
     // elapsed 0, 10, 20: waits 10, 10, then min(10, 25 - 20) = 5; attempt 4 ends at 25 ≥ 25.
-    expect(jitter.mock.calls).toEqual([[1], [1], [1]]);
+    expect(jitter.mock.calls.map(([value]) => value)).toEqual([1, 1, 1]);
+    expect(jitter.mock.calls[0]?.[1]).toBe(Math.random);
     expect(clock.sleeps).toEqual([10, 10, 5]);
     expect(clock.time).toBe(25);
   });
@@ -286,7 +287,7 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
     const wrapped = decorate(flaky([new TypeError(), new TypeError()], 'ok'));
     await twin.call(wrapped);
     expect(factory).toHaveBeenCalledTimes(1);
-    expect(factory).toHaveBeenCalledWith({ step: 0.25 });
+    expect(factory).toHaveBeenCalledWith({ step: 0.25 }, { random: Math.random });
     await twin.call(decorate(flaky([new TypeError()], 'ok')));
     expect(factory).toHaveBeenCalledTimes(2);
   });

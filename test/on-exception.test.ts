@@ -241,6 +241,7 @@ describe.each(twins)('onException ($name twin)', (twin) => {
       tries: 4,
       elapsed: 6,
       exception: last,
+      reason: 'exhausted',
     });
   });
 

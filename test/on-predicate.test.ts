@@ -45,7 +45,14 @@ describe.each(twins)('onPredicate ($name twin)', (twin) => {
     })(target);
     expect(await twin.call(wrapped)).toBe(3);
     expect(target.calls).toBe(3);
-    expect(onGiveup).toHaveBeenCalledWith({ target, args: [], tries: 3, elapsed: 2, value: 3 });
+    expect(onGiveup).toHaveBeenCalledWith({
+      target,
+      args: [],
+      tries: 3,
+      elapsed: 2,
+      value: 3,
+      reason: 'maxTries',
+    });
   });
 
   it('an exhausted generator gives up and returns the last value', async () => {
@@ -59,7 +66,14 @@ describe.each(twins)('onPredicate ($name twin)', (twin) => {
     })(target);
     expect(await twin.call(wrapped)).toBe(0);
     expect(target.calls).toBe(3);
-    expect(onGiveup).toHaveBeenCalledWith({ target, args: [], tries: 3, elapsed: 2, value: 0 });
+    expect(onGiveup).toHaveBeenCalledWith({
+      target,
+      args: [],
+      tries: 3,
+      elapsed: 2,
+      value: 0,
+      reason: 'exhausted',
+    });
   });
 
   it('an error thrown by the target propagates at once', async () => {
