@@ -188,8 +188,8 @@ const optionalSeconds: OptionCheck = (name, value) => {
  * backoff.onException(backoff.expo, TypeError, { factor: 0.5, maxValue: 10 });
  * ```
  */
-export function* expo(options: ExpoOptions = {}): Generator<number, never, unknown> {
-  const { base = 2, factor = 1, maxValue } = options;
+export function* expo(options?: ExpoOptions): Generator<number, never, unknown> {
+  const { base = 2, factor = 1, maxValue } = options ?? {};
   let value = factor;
   for (;;) {
     if (maxValue != null && value >= maxValue) {
@@ -221,9 +221,9 @@ rules.set(expo, {
  * backoff.onPredicate(backoff.decay, (status) => status === 'busy', { initialValue: 10 });
  * ```
  */
-export function* decay(options: DecayOptions = {}): Generator<number, never, unknown> {
-  const { initialValue = 1, decayFactor = 1 } = options;
-  const minValue = options.minValue ?? 0;
+export function* decay(options?: DecayOptions): Generator<number, never, unknown> {
+  const { initialValue = 1, decayFactor = 1 } = options ?? {};
+  const minValue = options?.minValue ?? 0;
   const step = Math.exp(-decayFactor);
   for (let value = initialValue; value > minValue; value *= step) yield value;
   for (;;) yield minValue;
@@ -244,8 +244,8 @@ rules.set(decay, {
  * backoff.onException(backoff.fibo, TypeError, { maxValue: 13 });
  * ```
  */
-export function* fibo(options: FiboOptions = {}): Generator<number, never, unknown> {
-  const { maxValue } = options;
+export function* fibo(options?: FiboOptions): Generator<number, never, unknown> {
+  const { maxValue } = options ?? {};
   let value = 1;
   let next = 1;
   for (;;) {
@@ -273,8 +273,8 @@ rules.set(fibo, { generator: 'fibo', checks: { maxValue: optionalSeconds } });
  * backoff.onPredicate(backoff.constant, (job) => !job.done, { interval: 2, jitter: null });
  * ```
  */
-export function constant(options: ConstantOptions = {}): Iterator<number, unknown, unknown> {
-  const { interval = 1 } = options;
+export function constant(options?: ConstantOptions): Iterator<number, unknown, unknown> {
+  const { interval = 1 } = options ?? {};
   if (typeof interval === 'number') return { next: () => ({ done: false, value: interval }) };
   return interval[Symbol.iterator]();
 }
@@ -361,12 +361,12 @@ export interface DecorrelatedOptions {
  * ```
  */
 export function decorrelated(
-  options: DecorrelatedOptions = {},
-  context: WaitContext = defaultContext,
+  options?: DecorrelatedOptions,
+  context?: WaitContext,
 ): Iterator<number, unknown, unknown> {
-  const { base = 1 } = options;
-  const cap = options.maxValue ?? Number.MAX_VALUE;
-  const { random } = context;
+  const { base = 1 } = options ?? {};
+  const cap = options?.maxValue ?? Number.MAX_VALUE;
+  const { random } = context ?? defaultContext;
   let previous = base;
   return {
     next: () => {
@@ -383,7 +383,8 @@ rules.set(decorrelated, {
 prejittered.add(decorrelated);
 
 /**
- * Options of {@link retryAfter}.
+ * Options of {@link retryAfter}. A `fallback` generator with no parameters (a bare `function*`) counts
+ * as a lazy option and would be called: pass it as `() => myGenerator`.
  *
  * @example
  * ```ts
@@ -462,14 +463,14 @@ export function serverWait(outcome: unknown, now: number = Date.now()): number |
  * ```
  */
 export function retryAfter(
-  options: RetryAfterOptions = {},
+  options?: RetryAfterOptions,
   context: WaitContext = defaultContext,
 ): Iterator<number, unknown, unknown> {
   const {
     maxServerWait = Number.POSITIVE_INFINITY,
     fallback = expo,
     fallbackOptions = {},
-  } = options;
+  } = options ?? {};
   let fallbackWaits: Iterator<number, unknown, unknown> | undefined;
   return {
     next: (outcome?: unknown): IteratorResult<number, unknown> & ServerDirected => {

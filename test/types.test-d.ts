@@ -122,6 +122,37 @@ describe('option types', () => {
   });
 });
 
+describe('beyond Python backoff', () => {
+  it('signal is an option of the async forms only; onGiveup knows the reason', () => {
+    const { signal } = new AbortController();
+    backoff.onException(backoff.expo, Error, {
+      signal,
+      onGiveup: (details) => {
+        expectTypeOf(details.reason).toEqualTypeOf<backoff.GiveupReason>();
+      },
+    });
+    backoff.onPredicate(backoff.expo, undefined, { signal });
+    backoff.retryContext(Error, backoff.expo, { signal });
+    // @ts-expect-error a blocking wait cannot be aborted
+    backoff.onExceptionSync(backoff.expo, Error, { signal });
+    // @ts-expect-error a blocking wait cannot be aborted
+    backoff.retryContextSync(Error, backoff.expo, { signal });
+  });
+
+  it('retryAfter, decorrelated and the random option are typed', () => {
+    backoff.onPredicate(backoff.retryAfter, (r: Response) => r.status === 429, {
+      maxServerWait: 60,
+      fallback: backoff.fibo,
+      fallbackOptions: { maxValue: 10 },
+      random: Math.random,
+    });
+    backoff.onException(backoff.decorrelated, Error, { base: 0.5, maxValue: 30 });
+    // @ts-expect-error decorrelated has no factor
+    backoff.onException(backoff.decorrelated, Error, { factor: 2 });
+    backoff.onException(backoff.expo, Error, { jitter: backoff.equalJitter });
+  });
+});
+
 describe('block form types', () => {
   it('attempt.run returns the value or undefined', async () => {
     for await (const attempt of backoff.retryContext(TypeError, backoff.expo, { maxTries: 3 })) {

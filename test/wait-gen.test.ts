@@ -89,3 +89,11 @@ describe('runtime', () => {
     expect(seen).toEqual([{ retryAfter: 3 }, { retryAfter: 7 }]);
   });
 });
+
+describe('built-in generators as option values', () => {
+  it('declare their options parameter, so they are never taken for lazy options', () => {
+    for (const generator of [expo, fibo, decay, constant, runtime]) {
+      expect(generator.length, generator.name).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
