@@ -265,8 +265,6 @@ export function* retryLoop(run: Run): Program {
     if (run.threw) {
       // An error the decorator does not catch propagates at once, untouched, with no handler.
       if (!plan.catches(run.result)) throw run.result;
-      // A failure once the signal has aborted (the abort reason itself, say) is never retried.
-      if (plan.signal?.aborted) yield* abort(run);
     } else if (
       plan.predicate === undefined ||
       !(yield { fn: plan.predicate, args: [run.result] })
@@ -276,6 +274,8 @@ export function* retryLoop(run: Run): Program {
       }
       return run.result;
     }
+    // A failure once the signal has aborted (the abort reason itself, say) is never retried.
+    if (plan.signal?.aborted) yield* abort(run);
 
     const reason: GiveupReason | undefined =
       plan.giveup !== undefined &&

@@ -1,0 +1,324 @@
+// The command-line tool, running real commands: in-process with virtual time for the retry
+// logic, and as a real process (the built bin) for stdin and signals.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { VirtualClock } from '../src/testing.js';
+
+const FAILS = join(import.meta.dirname, 'fixtures', 'fails.mjs');
+const BIN = join(import.meta.dirname, '..', 'dist', 'bin.js');
+let dir: string;
+let count: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'backoff-cli-'));
+  count = join(dir, 'count');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the tool in-process on a VirtualClock; collects its output. */
+async function run(argv: string[]) {
+  const clock = new VirtualClock();
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    clock,
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  const runs = Number(await readFile(count, 'utf8').catch(() => '0'));
+  return { code, stdout, stderr, sleeps: clock.sleeps, runs };
+}
+
+const fails = (...args: (string | number)[]) => [
+  '--',
+  process.execPath,
+  FAILS,
+  count,
+  ...args.map(String),
+];
+
+describe('retrying a command', () => {
+  it('retries while it exits non-zero, then exits 0', async () => {
+    const result = await run(['--jitter', 'none', ...fails(2)]);
+    expect(result).toMatchObject({ code: 0, runs: 3, sleeps: [1, 2] });
+    const command = `${process.execPath} ${FAILS} ${count} 2`;
+    expect(result.stderr).toBe(
+      `Backing off ${command} for 1.0s (exit 1)\nBacking off ${command} for 2.0s (exit 1)\n`,
+    );
+  });
+
+  it('gives up with the command’s last exit code', async () => {
+    const result = await run(['--max-tries', '3', '--jitter', 'none', ...fails(10, 42)]);
+    expect(result).toMatchObject({ code: 42, runs: 3, sleeps: [1, 2] });
+    expect(result.stderr).toMatch(/Giving up .* after 3 tries \(exit 42\)\n$/);
+  });
+
+  it('--max-time: exits 124 when it runs out', async () => {
+    const result = await run([
+      '--max-time',
+      '25',
+      '--wait',
+      'constant',
+      '--interval',
+      '10',
+      '--jitter',
+      'none',
+      ...fails(10),
+    ]);
+    expect(result).toMatchObject({ code: 124, runs: 4, sleeps: [10, 10, 5] });
+    expect(result.stderr).toMatch(/after 4 tries, --max-time ran out \(exit 1\)/);
+  });
+
+  it('--on-exit: retries only the chosen codes', async () => {
+    expect(await run(['--on-exit', '75,76', '--jitter', 'none', ...fails(2, 75)])).toMatchObject({
+      code: 0,
+      runs: 3,
+    });
+    await rm(count);
+    expect(await run(['--on-exit', '75', ...fails(2, 1)])).toMatchObject({
+      code: 1,
+      runs: 1,
+      sleeps: [],
+    });
+  });
+
+  it('--until: retries until standard output matches, passing the output through', async () => {
+    const result = await run([
+      '--until',
+      'ready$',
+      '--wait',
+      'constant',
+      '--interval',
+      '2',
+      '--jitter',
+      'none',
+      ...fails(2, 0, 'booting'),
+    ]);
+    expect(result).toMatchObject({ code: 0, runs: 3, sleeps: [2, 2] });
+    expect(result.stdout).toBe('status: booting\nstatus: booting\nrun 3: ready\n');
+  });
+
+  it('--while: retries while standard output matches', async () => {
+    const result = await run([
+      '--while',
+      '^status: busy',
+      '--jitter',
+      'none',
+      '--wait',
+      'fibo',
+      ...fails(3, 0, 'busy'),
+    ]);
+    expect(result).toMatchObject({ code: 0, runs: 4, sleeps: [1, 1, 2] });
+  });
+
+  it('wait options by flag: expo, fibo, constant, decay; jitter names', async () => {
+    expect(
+      (
+        await run([
+          '--base',
+          '3',
+          '--factor',
+          '0.5',
+          '--max-value',
+          '4',
+          '--jitter',
+          'none',
+          ...fails(4),
+        ])
+      ).sleeps,
+    ).toEqual([0.5, 1.5, 4, 4]);
+    await rm(count);
+    expect(
+      (await run(['--wait', 'fibo', '--max-value', '2', '--jitter', 'none', ...fails(4)])).sleeps,
+    ).toEqual([1, 1, 2, 2]);
+    await rm(count);
+    const decayed = (
+      await run([
+        '--wait',
+        'decay',
+        '--initial-value',
+        '8',
+        '--decay-factor',
+        '1',
+        '--min-value',
+        '2',
+        '--jitter',
+        'none',
+        ...fails(3),
+      ])
+    ).sleeps;
+    expect(decayed[0]).toBe(8);
+    expect(decayed[2]).toBe(2);
+    await rm(count);
+    const equal = (
+      await run(['--wait', 'constant', '--interval', '4', '--jitter', 'equal', ...fails(20)])
+    ).sleeps;
+    expect(equal.every((s) => s >= 2 && s <= 4)).toBe(true);
+  });
+
+  it('--quiet silences the lines; --verbose adds elapsed times', async () => {
+    expect((await run(['--quiet', '--max-tries', '2', ...fails(5)])).stderr).toBe('');
+    await rm(count);
+    const verbose = await run(['--verbose', '--max-tries', '2', '--jitter', 'none', ...fails(5)]);
+    expect(verbose.stderr).toMatch(
+      /for 1\.0s \(exit 1, elapsed 0\.0s\)\n.*after 2 tries \(exit 1, elapsed 1\.0s\)\n$/,
+    );
+  });
+
+  it('a command that cannot run exits 127 at once', async () => {
+    const result = await run(['--', join(dir, 'no-such-command')]);
+    expect(result.code).toBe(127);
+    expect(result.stderr).toMatch(/cannot run .*no-such-command: command not found/);
+  });
+
+  it('--help documents it all and exits 0', async () => {
+    const result = await run(['--help']);
+    expect(result.code).toBe(0);
+    for (const flag of [
+      '--on-exit',
+      '--until',
+      '--while',
+      '--max-tries',
+      '--max-time',
+      '--wait',
+      '--base',
+      '--factor',
+      '--max-value',
+      '--interval',
+      '--jitter',
+      '--quiet',
+      '--verbose',
+      '124',
+      'SIGTERM',
+    ]) {
+      expect(result.stdout).toContain(flag);
+    }
+  });
+});
+
+describe('bad flags: one line, exit code 2', () => {
+  it.each([
+    [['--bogus', '--', 'true'], /Unknown option '--bogus'/],
+    [['true'], null],
+    [[], /no command given/],
+    [['--max-tries', '0', '--', 'true'], /--max-tries to be a positive integer.*got 0/],
+    [['--max-tries', 'many', '--', 'true'], /--max-tries: expected a number, got "many"/],
+    [['--max-time=-1', '--', 'true'], /--max-time to be a number of seconds >= 0.*got -1/],
+    [['--max-time', '-1', '--', 'true'], /'--max-time' argument is ambiguous/],
+    [
+      ['--wait', 'linear', '--', 'true'],
+      /--wait: expected expo, fibo, constant or decay, got "linear"/,
+    ],
+    [['--jitter', 'some', '--', 'true'], /--jitter: expected full, equal, random or none/],
+    [['--interval', '2', '--', 'true'], /--interval is not an option of --wait expo/],
+    [['--wait', 'constant', '--interval=-1', '--', 'true'], /--interval to be/],
+    [['--on-exit', '0', '--', 'true'], /--on-exit: expected exit codes 1-255/],
+    [['--on-exit', '1,x', '--', 'true'], /--on-exit/],
+    [['--until', '(', '--', 'true'], /--until: not a valid regular expression/],
+    [['--until', 'a', '--while', 'b', '--', 'true'], /exclude each other/],
+  ])('%j', async (argv, message) => {
+    const result = await run(argv as string[]);
+    if (message === null) {
+      // A command without "--" is fine: positionals are the command.
+      expect(result.code).toBe(0);
+      return;
+    }
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toMatch(/^backoff-ts: .*\(see --help\)\n$/);
+  });
+});
+
+describe('the built bin as a real process (npm test builds it first)', () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+  });
+
+  function start(args: string[]) {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      child.once('close', (code) => resolve({ code, stderr })),
+    );
+    return { child, exited, stderr: () => stderr };
+  }
+
+  it('passes standard input and output through', async () => {
+    const piped = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [
+        BIN,
+        '--',
+        process.execPath,
+        '-e',
+        'process.stdin.pipe(process.stdout)',
+      ]);
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.on('close', () => resolve(out));
+      child.stdin.end('hello through backoff-ts\n');
+    });
+    expect(piped).toBe('hello through backoff-ts\n');
+  });
+
+  it('SIGTERM during a wait stops at once with 143', async () => {
+    const { child, exited, stderr } = start([
+      '--wait',
+      'constant',
+      '--interval',
+      '60',
+      '--',
+      process.execPath,
+      '-e',
+      'process.exit(1)',
+    ]);
+    while (!stderr().includes('Backing off')) await new Promise((r) => setTimeout(r, 20));
+    const started = performance.now();
+    child.kill('SIGTERM');
+    const { code } = await exited;
+    expect(code).toBe(143);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('SIGINT while the command runs stops the command too, with 130', async () => {
+    const marker = join(dir, 'started');
+    const { child, exited } = start([
+      '--',
+      process.execPath,
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, '1'); setTimeout(() => {}, 60000)`,
+    ]);
+    while (!(await readFile(marker, 'utf8').catch(() => '')))
+      await new Promise((r) => setTimeout(r, 20));
+    const started = performance.now();
+    child.kill('SIGINT');
+    const { code } = await exited;
+    expect(code).toBe(130);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('is an executable with a node shebang', async () => {
+    const head = (await readFile(BIN, 'utf8')).split('\n')[0];
+    expect(head).toBe('#!/usr/bin/env node');
+    const { stdout } = await promisify(execFile)(BIN, ['--version']);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
