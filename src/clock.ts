@@ -58,25 +58,27 @@ function yieldOnce(): Promise<void> {
 }
 
 function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<void> {
+  // Timers truncate to whole milliseconds: round up, so that a wait is never shorter than asked.
+  const ms = Math.ceil(seconds * 1000);
+  if (signal === undefined && ms <= MAX_TIMER_MS) {
+    return new Promise<void>((resolve) => setTimeout(resolve, ms));
+  }
   return new Promise<void>((resolve, reject) => {
-    // Read the clock when the sleep starts: long waits are slept in timer-sized pieces.
-    const deadline = performance.now() + seconds * 1000;
+    // Long waits are slept in timer-sized pieces, against a deadline read when the sleep starts.
+    const deadline = performance.now() + ms;
     let timer: ReturnType<typeof setTimeout>;
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(signal?.reason);
     };
-    const arm = (): void => {
-      const remaining = deadline - performance.now();
-      if (remaining <= MAX_TIMER_MS) {
-        timer = setTimeout(done, remaining);
-      } else {
-        timer = setTimeout(arm, MAX_TIMER_MS);
-      }
-    };
     const done = (): void => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
+    };
+    const arm = (): void => {
+      const remaining = Math.ceil(deadline - performance.now());
+      timer =
+        remaining <= MAX_TIMER_MS ? setTimeout(done, remaining) : setTimeout(arm, MAX_TIMER_MS);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     arm();

@@ -10,7 +10,6 @@ import {
   ATTEMPT,
   afterFirst,
   begin,
-  type Effect,
   type Limits,
   type Plan,
   type Program,
@@ -25,17 +24,29 @@ type Target = (...args: never[]) => unknown;
 const ASYNC_HINT =
   'async targets and callbacks need the async twin (onException, onPredicate, retryContext)';
 
-/** Runs the loop's effects until it asks for an attempt (or ends), awaiting callbacks and sleeps. */
-export async function advanceAsync(program: Program, run: Run): Promise<IteratorResult<Effect>> {
+/**
+ * Runs the loop's effects, awaiting callbacks and sleeps, and resolves to the call's value. Given
+ * `attempt`, it makes the attempts too and runs to the end (one async frame per call); without,
+ * it resolves to `ATTEMPT` where the loop asks for one, for the block form to hand it to the user.
+ */
+export async function driveAsync(
+  program: Program,
+  run: Run,
+  attempt?: (run: Run) => Promise<void>,
+): Promise<unknown> {
   let input: unknown;
   for (;;) {
     const step = program.next(input);
-    if (step.done || step.value === ATTEMPT) return step;
+    input = undefined;
+    if (step.done) return step.value;
     const effect = step.value;
-    if ('seconds' in effect) {
+    if (effect === ATTEMPT) {
+      if (attempt === undefined) return ATTEMPT;
+      await attempt(run);
+    } else if ('seconds' in effect) {
       const { clock, signal } = run.plan;
       try {
-        input = await clock.sleep(effect.seconds, signal);
+        await clock.sleep(effect.seconds, signal);
       } catch (error) {
         // An abort ends the wait; the loop then stops before the next attempt.
         if (!signal?.aborted) throw error;
@@ -47,14 +58,18 @@ export async function advanceAsync(program: Program, run: Run): Promise<Iterator
   }
 }
 
-/** Runs the loop's effects until it asks for an attempt (or ends), blocking for sleeps. */
-export function advanceSync(program: Program, run: Run): IteratorResult<Effect> {
+/** The same for the sync twins: blocks for sleeps, refuses thenables. */
+export function driveSync(program: Program, run: Run, attempt?: (run: Run) => void): unknown {
   let input: unknown;
   for (;;) {
     const step = program.next(input);
-    if (step.done || step.value === ATTEMPT) return step;
+    input = undefined;
+    if (step.done) return step.value;
     const effect = step.value;
-    if ('seconds' in effect) {
+    if (effect === ATTEMPT) {
+      if (attempt === undefined) return ATTEMPT;
+      attempt(run);
+    } else if ('seconds' in effect) {
       input = run.plan.clock.sleepSync(effect.seconds);
       if (isThenable(input)) throw thenableError('clock.sleepSync', input, ASYNC_HINT);
     } else {
@@ -64,31 +79,25 @@ export function advanceSync(program: Program, run: Run): IteratorResult<Effect> 
   }
 }
 
-async function runAsync(run: Run): Promise<unknown> {
-  const program = retryLoop(run);
-  const target = run.target as Target;
-  for (;;) {
-    const step = await advanceAsync(program, run);
-    if (step.done) return step.value;
-    let threw = false;
-    let result: unknown;
-    try {
-      result = await target.apply(run.self, run.args as never[]);
-    } catch (error) {
-      threw = true;
-      result = error;
-    }
-    run.settle(threw, result);
+/** Makes an attempt of the async twin and settles its outcome. */
+async function attemptAsync(run: Run): Promise<void> {
+  let threw = false;
+  let result: unknown;
+  try {
+    result = await (run.target as Target).apply(run.self, run.args as never[]);
+  } catch (error) {
+    threw = true;
+    result = error;
   }
+  run.settle(threw, result);
+}
+
+function runAsync(run: Run): Promise<unknown> {
+  return driveAsync(retryLoop(run), run, attemptAsync);
 }
 
 function runSync(run: Run): unknown {
-  const program = retryLoop(run);
-  for (;;) {
-    const step = advanceSync(program, run);
-    if (step.done) return step.value;
-    attemptSync(run);
-  }
+  return driveSync(retryLoop(run), run, attemptSync);
 }
 
 /** Makes an attempt of the sync twin and settles its outcome. */
@@ -128,7 +137,10 @@ function invoke(
 
 /** The argument array of a call whose first three arguments came in named slots. */
 function collect(count: number, a: unknown, b: unknown, c: unknown, rest: unknown[]): unknown[] {
-  return [a, b, c, ...rest].slice(0, count);
+  if (count === 0) return [];
+  if (count === 1) return [a];
+  if (count === 2) return [a, b];
+  return [a, b, c, ...rest];
 }
 
 /**

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { advanceAsync, advanceSync } from './drivers.js';
-import { begin, type Plan, type Program, type Run, retryLoop } from './loop.js';
+import { driveAsync, driveSync } from './drivers.js';
+import { ATTEMPT, begin, type Plan, type Program, type Run, retryLoop } from './loop.js';
 import { catcher, makePlan } from './options.js';
 import type {
   AsyncOptions,
@@ -164,8 +164,7 @@ class AsyncLoop extends Loop<AsyncAttempt> implements AsyncIterableIterator<Atte
     try {
       await this.attempt?.pending;
       const { run, program } = this.resume();
-      const step = await advanceAsync(program, run);
-      if (step.done) return this.finish();
+      if ((await driveAsync(program, run)) !== ATTEMPT) return this.finish();
       this.attempt = new AsyncAttempt(run.tries, this.plan.catches);
       return { done: false, value: this.attempt };
     } catch (error) {
@@ -188,8 +187,7 @@ class SyncLoop extends Loop<SyncAttempt> implements IterableIterator<AttemptSync
     if (this.done) return this.finish();
     try {
       const { run, program } = this.resume();
-      const step = advanceSync(program, run);
-      if (step.done) return this.finish();
+      if (driveSync(program, run) !== ATTEMPT) return this.finish();
       this.attempt = new SyncAttempt(run.tries, this.plan.catches);
       return { done: false, value: this.attempt };
     } catch (error) {

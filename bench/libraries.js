@@ -1,0 +1,108 @@
+// The libraries under comparison, each behind one adapter:
+// wrap(fn, { tries, wait, factor }) returns a function that calls fn and retries it on any error,
+// at most `tries` calls, waiting `wait` seconds (growing by `factor`, default 1) with no jitter.
+import retry from 'async-retry';
+import {
+  ConstantBackoff,
+  retry as cockatielRetry,
+  ExponentialBackoff,
+  handleAll,
+  noJitterGenerator,
+} from 'cockatiel';
+import { backOff } from 'exponential-backoff';
+import pRetry from 'p-retry';
+import * as backoff from '../dist/index.js';
+
+/** The reference: a hand-written loop; a zero wait yields to the event loop once, as backoff-ts does. */
+const sleep = (seconds) =>
+  new Promise((resolve) =>
+    seconds === 0 ? setImmediate(resolve) : setTimeout(resolve, seconds * 1000),
+  );
+
+export const libraries = {
+  bare: {
+    wrap:
+      (fn, { tries, wait, factor = 1 }) =>
+      async (...args) => {
+        for (let attempt = 1, delay = wait; ; attempt++, delay *= factor) {
+          try {
+            return await fn(...args);
+          } catch (error) {
+            if (attempt >= tries) throw error;
+            await sleep(delay);
+          }
+        }
+      },
+  },
+  'backoff-ts': {
+    wrap: (fn, { tries, wait, factor = 1 }) =>
+      factor === 1
+        ? backoff.onException(backoff.constant, Error, {
+            interval: wait,
+            jitter: null,
+            maxTries: tries,
+          })(fn)
+        : backoff.onException(backoff.expo, Error, {
+            factor: wait,
+            base: factor,
+            jitter: null,
+            maxTries: tries,
+          })(fn),
+  },
+  'p-retry': {
+    wrap:
+      (fn, { tries, wait, factor = 1 }) =>
+      (...args) =>
+        pRetry(() => fn(...args), {
+          retries: tries - 1,
+          minTimeout: wait * 1000,
+          maxTimeout: Number.POSITIVE_INFINITY,
+          factor,
+          randomize: false,
+        }),
+  },
+  cockatiel: {
+    wrap: (fn, { tries, wait, factor = 1 }) => {
+      const policy = cockatielRetry(handleAll, {
+        maxAttempts: tries - 1,
+        backoff:
+          factor === 1
+            ? new ConstantBackoff(wait * 1000)
+            : new ExponentialBackoff({
+                generator: noJitterGenerator,
+                initialDelay: wait * 1000,
+                exponent: factor,
+                maxDelay: 30_000,
+              }),
+      });
+      return (...args) => policy.execute(() => fn(...args));
+    },
+  },
+  'exponential-backoff': {
+    wrap:
+      (fn, { tries, wait, factor = 1 }) =>
+      (...args) =>
+        backOff(() => fn(...args), {
+          numOfAttempts: tries,
+          startingDelay: wait * 1000,
+          timeMultiple: factor,
+          jitter: 'none',
+          delayFirstAttempt: false,
+          retry: () => true,
+        }),
+  },
+  'async-retry': {
+    wrap:
+      (fn, { tries, wait, factor = 1 }) =>
+      (...args) =>
+        retry(() => fn(...args), {
+          retries: tries - 1,
+          minTimeout: wait * 1000,
+          maxTimeout: Number.POSITIVE_INFINITY,
+          factor,
+          randomize: false,
+        }),
+  },
+};
+
+export const names = Object.keys(libraries);
