@@ -108,7 +108,7 @@ export function onException<W extends WaitGenerator, const E extends ErrorClass>
   options: QuietExceptionOptions<W, InstanceOf<E>, AsyncOptions>,
 ): AsyncDecorator<undefined>;
 export function onException(wait: unknown, exception: unknown, options?: unknown): unknown {
-  return twin('onException', false, wait, catcher(exception), undefined, options);
+  return twin('onException', false, wrapAsync, wait, catcher(exception), undefined, options);
 }
 
 /**
@@ -141,20 +141,24 @@ export function onExceptionSync<W extends WaitGenerator, const E extends ErrorCl
   options: QuietExceptionOptions<W, InstanceOf<E>>,
 ): SyncDecorator<undefined>;
 export function onExceptionSync(wait: unknown, exception: unknown, options?: unknown): unknown {
-  return twin('onExceptionSync', true, wait, catcher(exception), undefined, options);
+  return twin('onExceptionSync', true, wrapSync, wait, catcher(exception), undefined, options);
 }
 
-/** Makes one of the four decorators: the twins differ only in the driver. */
+/**
+ * Makes one of the four decorators: the twins differ only in the driver (passed in, so that a
+ * bundle holds only the drivers it uses).
+ */
 function twin(
   api: string,
   sync: boolean,
+  wrap: Wrap,
   wait: unknown,
   catches: Plan['catches'],
   predicate: Plan['predicate'],
   options: unknown,
 ): unknown {
   const plan = makePlan({ api, wait, catches, predicate, options, sync, block: false });
-  return decorator(api, plan, sync ? wrapSync : wrapAsync);
+  return decorator(api, plan, wrap);
 }
 
 function checkPredicate(predicate: unknown): Plan['predicate'] {
@@ -190,7 +194,7 @@ export function onPredicate<W extends WaitGenerator>(
   ...options: PredicateOptionsParameter<W, AsyncOptions>
 ): AsyncDecorator;
 export function onPredicate(wait: unknown, predicate?: unknown, options?: unknown): unknown {
-  return twin('onPredicate', false, wait, never, checkPredicate(predicate), options);
+  return twin('onPredicate', false, wrapAsync, wait, never, checkPredicate(predicate), options);
 }
 
 /**
@@ -217,5 +221,5 @@ export function onPredicateSync<W extends WaitGenerator>(
   ...options: PredicateOptionsParameter<W>
 ): SyncDecorator;
 export function onPredicateSync(wait: unknown, predicate?: unknown, options?: unknown): unknown {
-  return twin('onPredicateSync', true, wait, never, checkPredicate(predicate), options);
+  return twin('onPredicateSync', true, wrapSync, wait, never, checkPredicate(predicate), options);
 }

@@ -161,9 +161,14 @@ export function checkWaitOptions(
   if (lazy.size === 0) known.together?.(options);
 }
 
-/** True when `wait` is a built-in generator whose options are checked. */
-export function isBuiltinWait(wait: object): boolean {
-  return rules.has(wait);
+/**
+ * Registers a built-in generator's option rules (and whether its values are random already).
+ * A pure call, so that bundlers drop the generators a program does not use.
+ */
+function described<G extends object>(generator: G, known: OptionRules, jittered = false): G {
+  rules.set(generator, known);
+  if (jittered) prejittered.add(generator);
+  return generator;
 }
 
 const finitePositive: OptionCheck = (name, value) =>
@@ -188,25 +193,28 @@ const optionalSeconds: OptionCheck = (name, value) => {
  * backoff.onException(backoff.expo, TypeError, { factor: 0.5, maxValue: 10 });
  * ```
  */
-export function* expo(options?: ExpoOptions): Generator<number, never, unknown> {
-  const { base = 2, factor = 1, maxValue } = options ?? {};
-  let value = factor;
-  for (;;) {
-    if (maxValue != null && value >= maxValue) {
-      value = maxValue;
-      break;
-    }
-    yield value;
-    const next = value * base;
-    if (next === Number.POSITIVE_INFINITY) break;
-    value = next;
-  }
-  for (;;) yield value;
-}
-rules.set(expo, {
-  generator: 'expo',
-  checks: { base: finitePositive, factor: seconds, maxValue: optionalSeconds },
-});
+export const expo: (options?: ExpoOptions) => Generator<number, never, unknown> =
+  /* @__PURE__ */ described(
+    function* expo(options?: ExpoOptions): Generator<number, never, unknown> {
+      const { base = 2, factor = 1, maxValue } = options ?? {};
+      let value = factor;
+      for (;;) {
+        if (maxValue != null && value >= maxValue) {
+          value = maxValue;
+          break;
+        }
+        yield value;
+        const next = value * base;
+        if (next === Number.POSITIVE_INFINITY) break;
+        value = next;
+      }
+      for (;;) yield value;
+    },
+    {
+      generator: 'expo',
+      checks: { base: finitePositive, factor: seconds, maxValue: optionalSeconds },
+    },
+  );
 
 /**
  * Decaying waits: `initialValue`·e^(−`decayFactor`·n) seconds for n = 0, 1, 2 …, floored at
@@ -221,17 +229,20 @@ rules.set(expo, {
  * backoff.onPredicate(backoff.decay, (status) => status === 'busy', { initialValue: 10 });
  * ```
  */
-export function* decay(options?: DecayOptions): Generator<number, never, unknown> {
-  const { initialValue = 1, decayFactor = 1 } = options ?? {};
-  const minValue = options?.minValue ?? 0;
-  const step = Math.exp(-decayFactor);
-  for (let value = initialValue; value > minValue; value *= step) yield value;
-  for (;;) yield minValue;
-}
-rules.set(decay, {
-  generator: 'decay',
-  checks: { initialValue: seconds, decayFactor: seconds, minValue: optionalSeconds },
-});
+export const decay: (options?: DecayOptions) => Generator<number, never, unknown> =
+  /* @__PURE__ */ described(
+    function* decay(options?: DecayOptions): Generator<number, never, unknown> {
+      const { initialValue = 1, decayFactor = 1 } = options ?? {};
+      const minValue = options?.minValue ?? 0;
+      const step = Math.exp(-decayFactor);
+      for (let value = initialValue; value > minValue; value *= step) yield value;
+      for (;;) yield minValue;
+    },
+    {
+      generator: 'decay',
+      checks: { initialValue: seconds, decayFactor: seconds, minValue: optionalSeconds },
+    },
+  );
 
 /**
  * Fibonacci waits: 1, 1, 2, 3, 5, 8 … seconds; once a wait reaches `maxValue`, `maxValue`
@@ -244,22 +255,25 @@ rules.set(decay, {
  * backoff.onException(backoff.fibo, TypeError, { maxValue: 13 });
  * ```
  */
-export function* fibo(options?: FiboOptions): Generator<number, never, unknown> {
-  const { maxValue } = options ?? {};
-  let value = 1;
-  let next = 1;
-  for (;;) {
-    if (maxValue != null && value >= maxValue) {
-      value = maxValue;
-      break;
-    }
-    yield value;
-    if (value + next === Number.POSITIVE_INFINITY) break;
-    [value, next] = [next, value + next];
-  }
-  for (;;) yield value;
-}
-rules.set(fibo, { generator: 'fibo', checks: { maxValue: optionalSeconds } });
+export const fibo: (options?: FiboOptions) => Generator<number, never, unknown> =
+  /* @__PURE__ */ described(
+    function* fibo(options?: FiboOptions): Generator<number, never, unknown> {
+      const { maxValue } = options ?? {};
+      let value = 1;
+      let next = 1;
+      for (;;) {
+        if (maxValue != null && value >= maxValue) {
+          value = maxValue;
+          break;
+        }
+        yield value;
+        if (value + next === Number.POSITIVE_INFINITY) break;
+        [value, next] = [next, value + next];
+      }
+      for (;;) yield value;
+    },
+    { generator: 'fibo', checks: { maxValue: optionalSeconds } },
+  );
 
 /**
  * Constant waits: `interval` seconds forever, or the waits of an iterable and then no more (the
@@ -273,31 +287,34 @@ rules.set(fibo, { generator: 'fibo', checks: { maxValue: optionalSeconds } });
  * backoff.onPredicate(backoff.constant, (job) => !job.done, { interval: 2, jitter: null });
  * ```
  */
-export function constant(options?: ConstantOptions): Iterator<number, unknown, unknown> {
-  const { interval = 1 } = options ?? {};
-  if (typeof interval === 'number') return { next: () => ({ done: false, value: interval }) };
-  return interval[Symbol.iterator]();
-}
-rules.set(constant, {
-  generator: 'constant',
-  checks: {
-    interval: (name, value) => {
-      if (
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
-      ) {
-        return;
-      }
-      checkNumber(
-        name,
-        value,
-        'a finite number of seconds >= 0 or an iterable of them',
-        (v) => Number.isFinite(v) && v >= 0,
-      );
+export const constant: (options?: ConstantOptions) => Iterator<number, unknown, unknown> =
+  /* @__PURE__ */ described(
+    function constant(options?: ConstantOptions): Iterator<number, unknown, unknown> {
+      const { interval = 1 } = options ?? {};
+      if (typeof interval === 'number') return { next: () => ({ done: false, value: interval }) };
+      return interval[Symbol.iterator]();
     },
-  },
-});
+    {
+      generator: 'constant',
+      checks: {
+        interval: (name, value) => {
+          if (
+            typeof value === 'object' &&
+            value !== null &&
+            typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
+          ) {
+            return;
+          }
+          checkNumber(
+            name,
+            value,
+            'a finite number of seconds >= 0 or an iterable of them',
+            (v) => Number.isFinite(v) && v >= 0,
+          );
+        },
+      },
+    },
+  );
 
 /**
  * Waits computed at run time: `value(x)` seconds, `x` being each failed attempt's value
@@ -314,21 +331,24 @@ rules.set(constant, {
  * });
  * ```
  */
-export function runtime(options: RuntimeOptions): Iterator<number, unknown, unknown> {
-  const { value } = options;
-  return { next: (outcome?: unknown) => ({ done: false, value: value(outcome) }) };
-}
-rules.set(runtime, {
-  generator: 'runtime',
-  checks: {
-    value: (name, value) => {
-      if (typeof value !== 'function') {
-        throw typeError(name, 'a function (outcome) => seconds', value);
-      }
+export const runtime: (options: RuntimeOptions) => Iterator<number, unknown, unknown> =
+  /* @__PURE__ */ described(
+    function runtime(options: RuntimeOptions): Iterator<number, unknown, unknown> {
+      const { value } = options;
+      return { next: (outcome?: unknown) => ({ done: false, value: value(outcome) }) };
     },
-  },
-  required: 'value',
-});
+    {
+      generator: 'runtime',
+      checks: {
+        value: (name, value) => {
+          if (typeof value !== 'function') {
+            throw typeError(name, 'a function (outcome) => seconds', value);
+          }
+        },
+      },
+      required: 'value',
+    },
+  );
 
 /**
  * Options of {@link decorrelated}.
@@ -360,27 +380,32 @@ export interface DecorrelatedOptions {
  * backoff.onException(backoff.decorrelated, TypeError, { base: 0.5, maxValue: 30 });
  * ```
  */
-export function decorrelated(
+export const decorrelated: (
   options?: DecorrelatedOptions,
   context?: WaitContext,
-): Iterator<number, unknown, unknown> {
-  const { base = 1 } = options ?? {};
-  const cap = options?.maxValue ?? Number.MAX_VALUE;
-  const { random } = context ?? defaultContext;
-  let previous = base;
-  return {
-    next: () => {
-      const next = base + random() * (3 * previous - base);
-      previous = Math.min(cap, Number.isFinite(next) ? next : previous);
-      return { done: false, value: previous };
-    },
-  };
-}
-rules.set(decorrelated, {
-  generator: 'decorrelated',
-  checks: { base: seconds, maxValue: optionalSeconds },
-});
-prejittered.add(decorrelated);
+) => Iterator<number, unknown, unknown> = /* @__PURE__ */ described(
+  function decorrelated(
+    options?: DecorrelatedOptions,
+    context?: WaitContext,
+  ): Iterator<number, unknown, unknown> {
+    const { base = 1 } = options ?? {};
+    const cap = options?.maxValue ?? Number.MAX_VALUE;
+    const { random } = context ?? defaultContext;
+    let previous = base;
+    return {
+      next: () => {
+        const next = base + random() * (3 * previous - base);
+        previous = Math.min(cap, Number.isFinite(next) ? next : previous);
+        return { done: false, value: previous };
+      },
+    };
+  },
+  {
+    generator: 'decorrelated',
+    checks: { base: seconds, maxValue: optionalSeconds },
+  },
+  true,
+);
 
 /**
  * Options of {@link retryAfter}. A `fallback` generator with no parameters (a bare `function*`) counts
@@ -462,43 +487,48 @@ export function serverWait(outcome: unknown, now: number = Date.now()): number |
  * )(fetch);
  * ```
  */
-export function retryAfter(
+export const retryAfter: (
   options?: RetryAfterOptions,
-  context: WaitContext = defaultContext,
-): Iterator<number, unknown, unknown> {
-  const {
-    maxServerWait = Number.POSITIVE_INFINITY,
-    fallback = expo,
-    fallbackOptions = {},
-  } = options ?? {};
-  let fallbackWaits: Iterator<number, unknown, unknown> | undefined;
-  return {
-    next: (outcome?: unknown): IteratorResult<number, unknown> & ServerDirected => {
-      const server = serverWait(outcome);
-      if (server !== undefined) {
-        return { done: false, value: Math.min(server, maxServerWait), fromServer: true };
-      }
-      fallbackWaits ??= fallback(fallbackOptions as never, context);
-      return fallbackWaits.next(outcome);
+  context?: WaitContext,
+) => Iterator<number, unknown, unknown> = /* @__PURE__ */ described(
+  function retryAfter(
+    options?: RetryAfterOptions,
+    context: WaitContext = defaultContext,
+  ): Iterator<number, unknown, unknown> {
+    const {
+      maxServerWait = Number.POSITIVE_INFINITY,
+      fallback = expo,
+      fallbackOptions = {},
+    } = options ?? {};
+    let fallbackWaits: Iterator<number, unknown, unknown> | undefined;
+    return {
+      next: (outcome?: unknown): IteratorResult<number, unknown> & ServerDirected => {
+        const server = serverWait(outcome);
+        if (server !== undefined) {
+          return { done: false, value: Math.min(server, maxServerWait), fromServer: true };
+        }
+        fallbackWaits ??= fallback(fallbackOptions as never, context);
+        return fallbackWaits.next(outcome);
+      },
+    };
+  },
+  {
+    generator: 'retryAfter',
+    checks: {
+      maxServerWait: (name, value) =>
+        checkNumber(name, value, 'a number of seconds >= 0 or Infinity', (v) => v >= 0),
+      fallback: (name, value) => {
+        if (typeof value !== 'function') throw typeError(name, 'a wait generator function', value);
+      },
+      fallbackOptions: (name, value) => {
+        if (typeof value !== 'object' || value === null) throw typeError(name, 'an object', value);
+      },
     },
-  };
-}
-rules.set(retryAfter, {
-  generator: 'retryAfter',
-  checks: {
-    maxServerWait: (name, value) =>
-      checkNumber(name, value, 'a number of seconds >= 0 or Infinity', (v) => v >= 0),
-    fallback: (name, value) => {
-      if (typeof value !== 'function') throw typeError(name, 'a wait generator function', value);
-    },
-    fallbackOptions: (name, value) => {
-      if (typeof value !== 'object' || value === null) throw typeError(name, 'an object', value);
+    together: (options) => {
+      checkWaitOptions(
+        (options.fallback as object | undefined) ?? expo,
+        (options.fallbackOptions as Record<string, unknown> | undefined) ?? {},
+      );
     },
   },
-  together: (options) => {
-    checkWaitOptions(
-      (options.fallback as object | undefined) ?? expo,
-      (options.fallbackOptions as Record<string, unknown> | undefined) ?? {},
-    );
-  },
-});
+);
