@@ -52,7 +52,7 @@ export async function driveAsync(
         if (!signal?.aborted) throw error;
       }
     } else {
-      input = effect.fn(...(effect.args as never[]));
+      input = effect.fn.apply(effect.self, effect.args as never[]);
       if (isThenable(input)) input = await input;
     }
   }
@@ -73,7 +73,7 @@ export function driveSync(program: Program, run: Run, attempt?: (run: Run) => vo
       input = run.plan.clock.sleepSync(effect.seconds);
       if (isThenable(input)) throw thenableError('clock.sleepSync', input, ASYNC_HINT);
     } else {
-      input = effect.fn(...(effect.args as never[]));
+      input = effect.fn.apply(effect.self, effect.args as never[]);
       if (isThenable(input)) throw thenableError(effect.fn.name || 'A callback', input, ASYNC_HINT);
     }
   }

@@ -13,6 +13,19 @@
  * @module
  */
 
+export {
+  type BudgetCall,
+  type RatioOptions,
+  type RatioState,
+  type RetryBudget,
+  ratio,
+  type ThrottleOptions,
+  type ThrottleState,
+  type TokenBucketOptions,
+  type TokenBucketState,
+  throttle,
+  tokenBucket,
+} from './budget.js';
 export { type Clock, systemClock } from './clock.js';
 export { onException, onExceptionSync, onPredicate, onPredicateSync } from './decorator.js';
 export { equalJitter, fullJitter, randomJitter } from './jitter.js';

@@ -117,6 +117,7 @@ const REASONS: Readonly<Record<string, string>> = {
   maxTime: ', maxTime reached',
   exhausted: ', no waits left',
   aborted: ', aborted',
+  budget: ', retry budget spent',
 };
 
 /**

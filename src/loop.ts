@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { BudgetCall, RetryBudget } from './budget.js';
 import type { Clock } from './clock.js';
 import { isThenable, rangeError, show } from './validate.js';
 
@@ -34,6 +35,8 @@ export interface Plan {
   readonly random: () => number;
   /** Async twins: ends waits at once and stops further attempts when it aborts. */
   readonly signal: AbortSignal | undefined;
+  /** Asked before each retry, told of each call, failure and success. */
+  readonly budget: RetryBudget | undefined;
   /** Does a thrown value count as a retryable failure? (Predicate twins: never.) */
   readonly catches: (error: unknown) => boolean;
   /** Predicate twins: a truthy result means "retry". Exception twins: undefined. */
@@ -72,6 +75,8 @@ export class Run {
   threw = false;
   result: unknown = undefined;
   waits: Iterator<number, unknown, unknown> | undefined = undefined;
+  /** What the budget sees of this call; made when a budget is first told of it. */
+  budgetCall: BudgetCall | undefined = undefined;
 
   constructor(
     plan: Plan,
@@ -112,6 +117,8 @@ export const ATTEMPT: unique symbol = Symbol('attempt');
 export interface CallEffect {
   readonly fn: Callback;
   readonly args: readonly unknown[];
+  /** `this` for the call (a budget's methods); undefined for user callbacks. */
+  readonly self?: unknown;
 }
 
 /** Sleep; the driver resumes the loop when the sleep is over. */
@@ -178,8 +185,22 @@ function* notify(
   for (const handler of handlers) yield { fn: handler, args: [payload] };
 }
 
+/** Tells the budget (if any) of an event of this call; resolves to the budget's answer. */
+function* tell(
+  run: Run,
+  hook: 'onRequest' | 'onFailure' | 'onSuccess' | 'tryRetry',
+): Generator<Effect, unknown, unknown> {
+  const budget = run.plan.budget;
+  const method = budget?.[hook];
+  if (method === undefined) return true;
+  run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined };
+  run.budgetCall.tries = run.tries;
+  run.budgetCall.outcome = run.result;
+  return yield { fn: method as Callback, args: [run.budgetCall], self: budget };
+}
+
 /** Why a call gave up: `details.reason` of `onGiveup`. */
-export type GiveupReason = 'maxTries' | 'maxTime' | 'giveup' | 'exhausted' | 'aborted';
+export type GiveupReason = 'maxTries' | 'maxTime' | 'giveup' | 'exhausted' | 'aborted' | 'budget';
 
 /** Runs `onGiveup` with the last outcome and `reason`. */
 function* giveUpWith(run: Run, reason: GiveupReason): Generator<Effect, void, unknown> {
@@ -260,7 +281,10 @@ function giveUp(run: Run, raise: boolean): unknown {
  */
 export function* retryLoop(run: Run): Program {
   const { plan, limits } = run;
-  if (run.tries === 0) yield* attempt(run);
+  if (run.tries === 0) {
+    if (plan.budget !== undefined) yield* tell(run, 'onRequest');
+    yield* attempt(run);
+  }
   for (;;) {
     if (run.threw) {
       // An error the decorator does not catch propagates at once, untouched, with no handler.
@@ -269,11 +293,13 @@ export function* retryLoop(run: Run): Program {
       plan.predicate === undefined ||
       !(yield { fn: plan.predicate, args: [run.result] })
     ) {
+      if (plan.budget !== undefined) yield* tell(run, 'onSuccess');
       if (plan.onSuccess !== undefined) {
         yield* notify(plan.onSuccess, plan.predicate ? outcomeDetails(run) : details(run));
       }
       return run.result;
     }
+    if (plan.budget !== undefined) yield* tell(run, 'onFailure');
     // A failure once the signal has aborted (the abort reason itself, say) is never retried.
     if (plan.signal?.aborted) yield* abort(run);
 
@@ -311,6 +337,11 @@ export function* retryLoop(run: Run): Program {
       wait =
         plan.jitter === null ? value : checkWait(plan.jitter(value, plan.random), 'jitter', run);
       wait = Math.min(wait, left);
+    }
+    // The budget is asked last, so that a refusal is the only reason this retry does not happen.
+    if (plan.budget !== undefined && !(yield* tell(run, 'tryRetry'))) {
+      yield* giveUpWith(run, 'budget');
+      return giveUp(run, plan.raiseOnGiveup);
     }
 
     if (plan.onBackoff !== undefined) {

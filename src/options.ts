@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { RetryBudget } from './budget.js';
 import { type Clock, systemClock } from './clock.js';
 import { fullJitter } from './jitter.js';
 import { backoffLine, defaultLevels, defaultLogger, giveupLine } from './logging.js';
@@ -31,6 +32,7 @@ const RETRY_OPTIONS = new Set([
   'clock',
   'signal',
   'random',
+  'budget',
 ]);
 
 /** How a decorator maker calls `makePlan`. */
@@ -170,6 +172,20 @@ function checkSignal(api: string, value: unknown, sync: boolean): AbortSignal | 
   return value as AbortSignal;
 }
 
+function checkBudget(value: unknown): RetryBudget | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || typeof (value as RetryBudget).tryRetry !== 'function') {
+    throw typeError('budget', 'a retry budget (an object with a tryRetry method)', value);
+  }
+  for (const hook of ['onRequest', 'onFailure', 'onSuccess'] as const) {
+    const method = (value as RetryBudget)[hook];
+    if (method !== undefined && typeof method !== 'function') {
+      throw typeError(`budget.${hook}`, 'a function', method);
+    }
+  }
+  return value as RetryBudget;
+}
+
 function checkClock(value: unknown, sync: boolean): Clock {
   if (value === undefined) return systemClock;
   const needed = ['now', sync ? 'sleepSync' : 'sleep'];
@@ -230,6 +246,7 @@ export function makePlan(request: PlanRequest): Plan {
   ) as Plan['jitter'] | undefined;
   const random = (optionalFunction('random', options.random) ?? Math.random) as Plan['random'];
   const signal = checkSignal(api, options.signal, sync);
+  const budget = checkBudget(options.budget);
   const raiseOnGiveup = options.raiseOnGiveup ?? true;
   if (typeof raiseOnGiveup !== 'boolean')
     throw typeError('raiseOnGiveup', 'a boolean', raiseOnGiveup);
@@ -273,7 +290,8 @@ export function makePlan(request: PlanRequest): Plan {
     wait: wait as Plan['wait'],
     random,
     signal,
-    direct: onTry === undefined && signal === undefined,
+    budget,
+    direct: onTry === undefined && signal === undefined && budget === undefined,
     limits,
     resolve: lazyResolver(maxTries, maxTime, waitOptions, wait),
     jitter: jitter ?? null,

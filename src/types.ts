@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { RetryBudget } from './budget.js';
 import type { Clock } from './clock.js';
 import type { GiveupReason } from './loop.js';
 import type { WaitContext } from './wait-gen.js';
@@ -137,7 +138,8 @@ export interface WithWait {
 export interface WithReason {
   /**
    * `'maxTries'`, `'maxTime'` (also a server-directed wait past it), `'giveup'` (the predicate said
-   * so), `'exhausted'` (the wait generator is done) or `'aborted'` (the signal aborted).
+   * so), `'exhausted'` (the wait generator is done), `'aborted'` (the signal aborted) or
+   * `'budget'` (the retry budget refused the retry).
    */
   readonly reason: GiveupReason;
 }
@@ -292,6 +294,8 @@ export interface CommonOptions<Try, Success, Backoff, Giveup> {
   readonly clock?: Clock | undefined;
   /** Random source of the built-in jitters and generators, uniform in [0, 1). @defaultValue `Math.random` */
   readonly random?: (() => number) | undefined;
+  /** A retry budget shared with other calls: asked before each retry; a refusal gives up (reason `'budget'`). */
+  readonly budget?: RetryBudget | null | undefined;
 }
 
 /**

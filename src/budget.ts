@@ -1,0 +1,266 @@
+/**
+ * Retry budgets: one object shared by any number of wrapped functions that caps how many retries
+ * they may add, so that a failing dependency is not buried under retries (a retry storm).
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from './clock.js';
+import { checkNumber } from './validate.js';
+
+/**
+ * What a budget sees of one call. The loop keeps one record per call and passes it to every hook;
+ * `memo` is the budget's own note about the call (the token bucket keeps the cost it withdrew).
+ *
+ * @example
+ * ```ts
+ * const budget: RetryBudget = { tryRetry: (call) => call.tries < 3 };
+ * ```
+ */
+export interface BudgetCall {
+  /** Attempts made so far. */
+  tries: number;
+  /** The last attempt's error (exception twins) or value (predicate twins). */
+  outcome: unknown;
+  /** Free for the budget to note something about this call. */
+  memo: unknown;
+}
+
+/**
+ * A retry budget. Only `tryRetry` is required; the loop asks it before each retry (never before a
+ * first attempt), and a refusal gives up with reason `'budget'`. Hooks may return a Promise (a
+ * budget kept in Redis): the async twins await it; in the sync twins that is a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * const shared = backoff.tokenBucket();
+ * const getUser = backoff.onException(backoff.expo, TypeError, { budget: shared })(fetchUser);
+ * const getOrder = backoff.onException(backoff.expo, TypeError, { budget: shared })(fetchOrder);
+ * ```
+ */
+export interface RetryBudget {
+  /** A call starts, before its first attempt. */
+  onRequest?(call: BudgetCall): unknown;
+  /** An attempt failed in a way the decorator retries. */
+  onFailure?(call: BudgetCall): unknown;
+  /** The call's last attempt succeeded (`call.tries` attempts in all). */
+  onSuccess?(call: BudgetCall): unknown;
+  /** May the call retry now? `true` (or a Promise of it) lets the retry go ahead. */
+  tryRetry(call: BudgetCall): boolean | PromiseLike<boolean>;
+}
+
+/**
+ * Options of {@link tokenBucket} (the AWS SDK retry quota).
+ *
+ * @example
+ * ```ts
+ * const options: TokenBucketOptions = { capacity: 500, retryCost: 5 };
+ * ```
+ */
+export interface TokenBucketOptions {
+  /** Tokens when full, and at the start. @defaultValue 500 */
+  readonly capacity?: number | undefined;
+  /** Tokens a retry takes. @defaultValue 5 */
+  readonly retryCost?: number | undefined;
+  /** Tokens a retry after a timeout takes. @defaultValue 10 */
+  readonly timeoutCost?: number | undefined;
+  /** Tokens a success without retries returns. @defaultValue 1 */
+  readonly successIncrement?: number | undefined;
+  /** Is this failure a timeout? @defaultValue an error named `TimeoutError` or with code `ETIMEDOUT` */
+  readonly isTimeout?: ((outcome: unknown) => boolean) | undefined;
+}
+
+/** The state of a {@link tokenBucket}, for metrics. */
+export interface TokenBucketState {
+  /** Tokens left. */
+  readonly tokens: number;
+  /** Tokens when full. */
+  readonly capacity: number;
+}
+
+const isTimeoutError = (outcome: unknown): boolean => {
+  const error = outcome as { name?: unknown; code?: unknown } | null;
+  return error?.name === 'TimeoutError' || error?.code === 'ETIMEDOUT';
+};
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  return checkNumber(name, value, 'a finite number >= 0', (v) => Number.isFinite(v) && v >= 0);
+}
+
+/**
+ * The AWS SDK retry quota: a bucket of 500 tokens; a retry takes 5 (10 after a timeout); a success
+ * returns 1, or, when the call's last retry succeeded, that retry's cost; no tokens, no retry. At
+ * worst it lets 100 retries through and then only as many as successes pay for: under a full
+ * outage the traffic stays close to one attempt per request.
+ *
+ * @param options - {@link TokenBucketOptions}
+ * @returns a budget whose `state()` reports the tokens left
+ * @example
+ * ```ts
+ * const budget = backoff.tokenBucket();
+ * backoff.onException(backoff.expo, TypeError, { budget, maxTries: 5 });
+ * metrics.gauge('retry_tokens', budget.state().tokens);
+ * ```
+ */
+export function tokenBucket(options: TokenBucketOptions = {}): RetryBudget & {
+  state(): TokenBucketState;
+} {
+  const capacity = positive('capacity', options.capacity, 500);
+  const retryCost = positive('retryCost', options.retryCost, 5);
+  const timeoutCost = positive('timeoutCost', options.timeoutCost, 10);
+  const successIncrement = positive('successIncrement', options.successIncrement, 1);
+  const isTimeout = options.isTimeout ?? isTimeoutError;
+  let tokens = capacity;
+  return {
+    tryRetry(call) {
+      const cost = isTimeout(call.outcome) ? timeoutCost : retryCost;
+      if (tokens < cost) return false;
+      tokens -= cost;
+      call.memo = cost;
+      return true;
+    },
+    onSuccess(call) {
+      const refund = typeof call.memo === 'number' ? call.memo : successIncrement;
+      tokens = Math.min(capacity, tokens + refund);
+    },
+    state: () => ({ tokens, capacity }),
+  };
+}
+
+/**
+ * Options of {@link throttle} (gRPC retry throttling).
+ *
+ * @example
+ * ```ts
+ * const options: ThrottleOptions = { maxTokens: 100, tokenRatio: 0.1 };
+ * ```
+ */
+export interface ThrottleOptions {
+  /** Tokens when full, and at the start. @defaultValue 10 */
+  readonly maxTokens?: number | undefined;
+  /** Tokens a success adds back. @defaultValue 0.1 */
+  readonly tokenRatio?: number | undefined;
+}
+
+/** The state of a {@link throttle}, for metrics. */
+export interface ThrottleState {
+  /** Tokens left. */
+  readonly tokens: number;
+  /** Tokens when full. */
+  readonly maxTokens: number;
+  /** Whether a retry would be allowed now. */
+  readonly retrying: boolean;
+}
+
+/**
+ * gRPC retry throttling: each failed attempt takes 1 token, each success adds `tokenRatio`;
+ * retries are allowed only while tokens > `maxTokens` / 2. With a ratio of 0.1, retries stop once
+ * failures outnumber successes about ten to one.
+ *
+ * @param options - {@link ThrottleOptions}
+ * @returns a budget whose `state()` reports the tokens left and whether retries flow
+ * @example
+ * ```ts
+ * const budget = backoff.throttle({ maxTokens: 100, tokenRatio: 0.1 });
+ * ```
+ */
+export function throttle(options: ThrottleOptions = {}): RetryBudget & { state(): ThrottleState } {
+  const maxTokens = positive('maxTokens', options.maxTokens, 10);
+  const tokenRatio = positive('tokenRatio', options.tokenRatio, 0.1);
+  let tokens = maxTokens;
+  return {
+    onFailure() {
+      tokens = Math.max(0, tokens - 1);
+    },
+    onSuccess() {
+      tokens = Math.min(maxTokens, tokens + tokenRatio);
+    },
+    tryRetry: () => tokens > maxTokens / 2,
+    state: () => ({ tokens, maxTokens, retrying: tokens > maxTokens / 2 }),
+  };
+}
+
+/**
+ * Options of {@link ratio} (Finagle's RetryBudget).
+ *
+ * @example
+ * ```ts
+ * const options: RatioOptions = { percentCanRetry: 0.1, minRetriesPerSecond: 5 };
+ * ```
+ */
+export interface RatioOptions {
+  /** The window, in seconds, over which requests and retries are counted. @defaultValue 10 */
+  readonly ttl?: number | undefined;
+  /** Retries allowed per second regardless of traffic. @defaultValue 10 */
+  readonly minRetriesPerSecond?: number | undefined;
+  /** Retries allowed as a share of requests (0.2 = 20%). @defaultValue 0.2 */
+  readonly percentCanRetry?: number | undefined;
+  /** Where the window reads time (a virtual clock in simulations). @defaultValue {@link systemClock} */
+  readonly clock?: Pick<Clock, 'now'> | undefined;
+}
+
+/** The state of a {@link ratio} budget, for metrics. */
+export interface RatioState {
+  /** Requests counted in the window. */
+  readonly requests: number;
+  /** Retries counted in the window. */
+  readonly retries: number;
+  /** Retries that would be allowed now. */
+  readonly balance: number;
+}
+
+/**
+ * Finagle's RetryBudget: over a sliding window of `ttl` seconds, retries may be up to
+ * `percentCanRetry` of requests plus `minRetriesPerSecond` × `ttl`. Defaults (20% plus 10 per
+ * second over 10 s) keep a full outage at about 1.2 attempts per request, while a service with
+ * scattered failures retries as freely as without a budget.
+ *
+ * @param options - {@link RatioOptions}
+ * @returns a budget whose `state()` reports the window's counts
+ * @example
+ * ```ts
+ * const budget = backoff.ratio({ percentCanRetry: 0.2 });
+ * ```
+ */
+export function ratio(options: RatioOptions = {}): RetryBudget & { state(): RatioState } {
+  const ttl = positive('ttl', options.ttl, 10);
+  const minRetriesPerSecond = positive('minRetriesPerSecond', options.minRetriesPerSecond, 10);
+  const percentCanRetry = positive('percentCanRetry', options.percentCanRetry, 0.2);
+  const clock = options.clock ?? systemClock;
+  // One slot per second of the window: [second, requests, retries].
+  const slots: [number, number, number][] = [];
+  const current = (): [number, number, number] => {
+    const second = Math.floor(clock.now());
+    while (slots.length > 0 && (slots[0] as [number, number, number])[0] <= second - ttl)
+      slots.shift();
+    let slot = slots.at(-1);
+    if (slot === undefined || slot[0] !== second) {
+      slot = [second, 0, 0];
+      slots.push(slot);
+    }
+    return slot;
+  };
+  const state = (): RatioState => {
+    current();
+    let requests = 0;
+    let retries = 0;
+    for (const [, r, t] of slots) {
+      requests += r;
+      retries += t;
+    }
+    const balance = minRetriesPerSecond * ttl + percentCanRetry * requests - retries;
+    return { requests, retries, balance };
+  };
+  return {
+    onRequest() {
+      current()[1] += 1;
+    },
+    tryRetry() {
+      if (state().balance < 1) return false;
+      current()[2] += 1;
+      return true;
+    },
+    state,
+  };
+}

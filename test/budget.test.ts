@@ -1,0 +1,211 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+  type BudgetCall,
+  constant,
+  onExceptionSync,
+  type RetryBudget,
+  ratio,
+  throttle,
+  tokenBucket,
+} from '../src/index.js';
+import { VirtualClock } from '../src/testing.js';
+import { flaky, returning, twins } from './helpers.js';
+
+/** A budget that records every hook, answering `tryRetry` from `answers` (then true). */
+function recording(answers: boolean[] = []) {
+  const events: string[] = [];
+  const budget: RetryBudget = {
+    onRequest: (call) => events.push(`request ${call.tries}`),
+    onFailure: (call) => events.push(`failure ${call.tries}`),
+    onSuccess: (call) => events.push(`success ${call.tries}`),
+    tryRetry: (call) => {
+      events.push(`tryRetry ${call.tries}`);
+      return answers.shift() ?? true;
+    },
+  };
+  return { events, budget };
+}
+
+describe.each(twins)('the budget option ($name twin)', (twin) => {
+  const quiet = { logger: null, jitter: null, interval: 0 } as const;
+
+  it('is told of the call, each failure and the success; asked before each retry, never before the first attempt', async () => {
+    const { events, budget } = recording();
+    const wrapped = twin.onException(constant, TypeError, {
+      ...quiet,
+      clock: new VirtualClock(),
+      budget,
+    })(flaky([new TypeError(), new TypeError()], 'ok'));
+    expect(await twin.call(wrapped)).toBe('ok');
+    expect(events).toEqual([
+      'request 0',
+      'failure 1',
+      'tryRetry 1',
+      'failure 2',
+      'tryRetry 2',
+      'success 3',
+    ]);
+  });
+
+  it('a refusal gives up with reason budget, rethrowing the last error', async () => {
+    const { budget } = recording([true, false]);
+    const onGiveup = vi.fn();
+    const onBackoff = vi.fn();
+    const last = new TypeError('second');
+    const target = flaky([new TypeError('first'), last, new TypeError('third')], 'ok');
+    const wrapped = twin.onException(constant, TypeError, {
+      ...quiet,
+      clock: new VirtualClock(),
+      budget,
+      onGiveup,
+      onBackoff,
+    })(target);
+    await expect(twin.call(wrapped)).rejects.toBe(last);
+    expect(target.calls).toBe(2);
+    expect(onBackoff).toHaveBeenCalledTimes(1);
+    expect(onGiveup).toHaveBeenCalledWith(expect.objectContaining({ tries: 2, reason: 'budget' }));
+  });
+
+  it('predicate twins use it too; one budget serves many wrapped functions', async () => {
+    const budget = tokenBucket({ capacity: 10, retryCost: 5 });
+    const decorate = twin.onPredicate(constant, undefined, {
+      ...quiet,
+      clock: new VirtualClock(),
+      budget,
+      maxTries: 10,
+    });
+    const first = returning(0);
+    const second = returning(0);
+    expect(await twin.call(decorate(first))).toBe(0);
+    expect(await twin.call(decorate(second))).toBe(0);
+    // 10 tokens pay for two retries in all, shared by both functions.
+    expect(first.calls + second.calls).toBe(4);
+    expect(budget.state().tokens).toBe(0);
+  });
+
+  it('logs a budget give-up as such', async () => {
+    const lines: string[] = [];
+    const logger = { info: () => {}, error: (m: string) => lines.push(m) };
+    await expect(
+      twin.call(
+        twin.onException(constant, TypeError, {
+          ...quiet,
+          clock: new VirtualClock(),
+          logger,
+          budget: { tryRetry: () => false },
+        })(function job() {
+          throw new TypeError('x');
+        }),
+      ),
+    ).rejects.toThrow('x');
+    expect(lines).toEqual(['Giving up job(...) after 1 tries, retry budget spent (TypeError: x)']);
+  });
+
+  it('rejects what is not a budget', () => {
+    expect(() => twin.onException(constant, Error, { budget: {} })).toThrow(/`budget`.*tryRetry/);
+    expect(() =>
+      twin.onException(constant, Error, { budget: { tryRetry: () => true, onSuccess: 3 } }),
+    ).toThrow(/`budget\.onSuccess`/);
+  });
+});
+
+describe('budgets kept elsewhere (async hooks)', () => {
+  it('are awaited by the async twins and refused by the sync twins', async () => {
+    const budget: RetryBudget = { tryRetry: async () => false };
+    const [asyncTwin] = twins as [(typeof twins)[number]];
+    await expect(
+      asyncTwin.onException(constant, TypeError, { logger: null, interval: 0, budget })(
+        flaky([new TypeError('x')], 1),
+      )(),
+    ).rejects.toThrow('x');
+    expect(() =>
+      onExceptionSync(constant, TypeError, { logger: null, interval: 0, budget })(
+        flaky([new TypeError()], 1),
+      )(),
+    ).toThrow(/returned a Promise.*async twin/);
+  });
+});
+
+const call = (outcome: unknown = new Error('x'), tries = 1): BudgetCall => ({
+  tries,
+  outcome,
+  memo: undefined,
+});
+
+describe('tokenBucket (AWS retry quota)', () => {
+  it('starts full at 500; a retry costs 5, a timeout retry 10; no tokens, no retry', () => {
+    const budget = tokenBucket();
+    expect(budget.state()).toEqual({ tokens: 500, capacity: 500 });
+    let granted = 0;
+    while (budget.tryRetry(call())) granted += 1;
+    expect(granted).toBe(100);
+    const timeouts = tokenBucket();
+    const timeout = Object.assign(new Error('slow'), { name: 'TimeoutError' });
+    let grantedTimeouts = 0;
+    while (timeouts.tryRetry(call(timeout))) grantedTimeouts += 1;
+    expect(grantedTimeouts).toBe(50);
+    expect(tokenBucket().tryRetry(call({ code: 'ETIMEDOUT' }))).toBe(true);
+  });
+
+  it('a success returns 1, or the cost of the retry that succeeded; never above capacity', () => {
+    const budget = tokenBucket({ capacity: 20 });
+    const retried = call();
+    expect(budget.tryRetry(retried)).toBe(true);
+    expect(budget.state().tokens).toBe(15);
+    budget.onSuccess?.(retried);
+    expect(budget.state().tokens).toBe(20);
+    budget.tryRetry(call());
+    budget.onSuccess?.(call());
+    expect(budget.state().tokens).toBe(16);
+    for (let i = 0; i < 10; i++) budget.onSuccess?.(call());
+    expect(budget.state().tokens).toBe(20);
+  });
+
+  it('checks its options', () => {
+    expect(() => tokenBucket({ capacity: -1 })).toThrow(/`capacity`.*-1/);
+    expect(() => tokenBucket({ retryCost: Number.NaN })).toThrow(RangeError);
+  });
+});
+
+describe('throttle (gRPC retry throttling)', () => {
+  it('a failure takes 1 token, a success adds tokenRatio; retries while tokens > maxTokens / 2', () => {
+    const budget = throttle({ maxTokens: 10, tokenRatio: 0.5 });
+    for (let i = 0; i < 4; i++) budget.onFailure?.(call());
+    expect(budget.state()).toEqual({ tokens: 6, maxTokens: 10, retrying: true });
+    expect(budget.tryRetry(call())).toBe(true);
+    budget.onFailure?.(call());
+    expect(budget.tryRetry(call())).toBe(false);
+    budget.onSuccess?.(call());
+    expect(budget.state().tokens).toBe(5.5);
+    expect(budget.tryRetry(call())).toBe(true);
+    for (let i = 0; i < 100; i++) budget.onSuccess?.(call());
+    expect(budget.state().tokens).toBe(10);
+    for (let i = 0; i < 100; i++) budget.onFailure?.(call());
+    expect(budget.state().tokens).toBe(0);
+  });
+});
+
+describe('ratio (Finagle RetryBudget)', () => {
+  it('allows 20% of requests plus 10 per second over a 10 s window', () => {
+    const clock = new VirtualClock();
+    const budget = ratio({ clock });
+    let granted = 0;
+    while (budget.tryRetry(call())) granted += 1;
+    expect(granted).toBe(100);
+    for (let i = 0; i < 50; i++) budget.onRequest?.(call());
+    granted = 0;
+    while (budget.tryRetry(call())) granted += 1;
+    expect(granted).toBe(10);
+    expect(budget.state()).toMatchObject({ requests: 50, retries: 110 });
+  });
+
+  it('forgets what leaves the window', () => {
+    const clock = new VirtualClock();
+    const budget = ratio({ clock, ttl: 10, minRetriesPerSecond: 1, percentCanRetry: 0.5 });
+    while (budget.tryRetry(call())) {}
+    expect(budget.tryRetry(call())).toBe(false);
+    clock.advance(10);
+    expect(budget.state()).toMatchObject({ retries: 0, balance: 10 });
+    expect(budget.tryRetry(call())).toBe(true);
+  });
+});
