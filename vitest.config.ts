@@ -10,6 +10,10 @@ export default defineConfig({
         replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
       },
       {
+        find: /^backoff-ts\/redis$/,
+        replacement: fileURLToPath(new URL('./src/redis.ts', import.meta.url)),
+      },
+      {
         find: /^backoff-ts\/testing$/,
         replacement: fileURLToPath(new URL('./src/testing.ts', import.meta.url)),
       },

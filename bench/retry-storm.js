@@ -5,64 +5,81 @@
 import * as backoff from 'backoff-ts';
 import { seededRandom } from 'backoff-ts/testing';
 
+/** @typedef {[time: number, order: number, callback: () => void]} Entry */
+
 /** A clock whose sleeps wake in virtual-time order, one at a time, as a scheduler runs them. */
 class EventClock {
   time = 0;
-  #queue = []; // binary heap of [time, order, resolve]
+  /** @type {Entry[]} a binary heap, earliest first */
+  #heap = [];
   #order = 0;
 
   now() {
     return this.time;
   }
 
+  /** @param {number} seconds */
   sleep(seconds) {
-    return new Promise((resolve) => this.at(this.time + seconds, resolve));
+    return new Promise((resolve) => this.at(this.time + seconds, () => resolve(undefined)));
   }
 
   sleepSync() {
     throw new Error('the simulation runs the async twin');
   }
 
+  /**
+   * @param {number} time
+   * @param {() => void} callback
+   */
   at(time, callback) {
-    const heap = this.#queue;
+    const heap = this.#heap;
     heap.push([time, this.#order++, callback]);
     for (let i = heap.length - 1; i > 0; ) {
       const parent = (i - 1) >> 1;
-      if (!before(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      if (!this.#before(i, parent)) break;
+      this.#swap(i, parent);
       i = parent;
     }
   }
 
   /** Runs every event in time order, letting each one's promise reactions finish first. */
   async run() {
-    const heap = this.#queue;
+    const heap = this.#heap;
     while (heap.length > 0) {
-      const top = heap[0];
-      const last = heap.pop();
-      if (heap.length > 0) {
-        heap[0] = last;
-        for (let i = 0; ; ) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let m = i;
-          if (l < heap.length && before(heap[l], heap[m])) m = l;
-          if (r < heap.length && before(heap[r], heap[m])) m = r;
-          if (m === i) break;
-          [heap[i], heap[m]] = [heap[m], heap[i]];
-          i = m;
-        }
+      const [time, , callback] = /** @type {Entry} */ (heap[0]);
+      this.#swap(0, heap.length - 1);
+      heap.pop();
+      for (let i = 0; ; ) {
+        const left = 2 * i + 1;
+        let first = i;
+        if (left < heap.length && this.#before(left, first)) first = left;
+        if (left + 1 < heap.length && this.#before(left + 1, first)) first = left + 1;
+        if (first === i) break;
+        this.#swap(i, first);
+        i = first;
       }
-      this.time = top[0];
-      top[2]();
+      this.time = time;
+      callback();
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
+
+  /** @param {number} i @param {number} j */
+  #before(i, j) {
+    const a = /** @type {Entry} */ (this.#heap[i]);
+    const b = /** @type {Entry} */ (this.#heap[j]);
+    return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  }
+
+  /** @param {number} i @param {number} j */
+  #swap(i, j) {
+    const heap = this.#heap;
+    [heap[i], heap[j]] = [/** @type {Entry} */ (heap[j]), /** @type {Entry} */ (heap[i])];
+  }
 }
 
-const before = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-
 class Overloaded extends Error {
+  /** @override */
   name = 'Overloaded';
 }
 
@@ -70,13 +87,19 @@ export const budgets = {
   none: () => undefined,
   tokenBucket: () => backoff.tokenBucket(),
   throttle: () => backoff.throttle({ maxTokens: 100, tokenRatio: 0.1 }),
-  ratio: (clock) => backoff.ratio({ clock }),
+  ratio: (/** @type {EventClock} */ clock) => backoff.ratio({ clock }),
 };
+
+/**
+ * @typedef {{ budget?: keyof typeof budgets, failure: number, load: number, capacity?: number, seconds?: number, seed?: number }} Scenario
+ */
 
 /**
  * Simulates `seconds` of traffic at `load` × `capacity` requests per second. Each attempt fails
  * with probability `failure`, and every attempt past the server's capacity in a one-second window
  * fails too (an overloaded server sheds load).
+ *
+ * @param {Scenario} scenario
  */
 export async function simulate({
   budget = 'none',
@@ -145,7 +168,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const failure of FAILURES) {
     for (const load of LOADS) {
       const cells = [];
-      for (const budget of Object.keys(budgets)) {
+      for (const budget of /** @type {(keyof typeof budgets)[]} */ (Object.keys(budgets))) {
         const r = await simulate({ budget, failure, load });
         cells.push(
           `${r.amplification.toFixed(2)}x ${(r.successRate * 100).toFixed(1).padStart(5)}%`.padStart(

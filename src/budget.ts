@@ -89,6 +89,18 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 }
 
 /**
+ * What a retry costs in a token bucket: `timeoutCost` after a timeout, else `retryCost`.
+ *
+ * @internal
+ */
+export function retryCosts(options: TokenBucketOptions): (outcome: unknown) => number {
+  const retryCost = positive('retryCost', options.retryCost, 5);
+  const timeoutCost = positive('timeoutCost', options.timeoutCost, 10);
+  const isTimeout = options.isTimeout ?? isTimeoutError;
+  return (outcome) => (isTimeout(outcome) ? timeoutCost : retryCost);
+}
+
+/**
  * The AWS SDK retry quota: a bucket of 500 tokens; a retry takes 5 (10 after a timeout); a success
  * returns 1, or, when the call's last retry succeeded, that retry's cost; no tokens, no retry. At
  * worst it lets 100 retries through and then only as many as successes pay for: under a full
@@ -107,14 +119,12 @@ export function tokenBucket(options: TokenBucketOptions = {}): RetryBudget & {
   state(): TokenBucketState;
 } {
   const capacity = positive('capacity', options.capacity, 500);
-  const retryCost = positive('retryCost', options.retryCost, 5);
-  const timeoutCost = positive('timeoutCost', options.timeoutCost, 10);
   const successIncrement = positive('successIncrement', options.successIncrement, 1);
-  const isTimeout = options.isTimeout ?? isTimeoutError;
+  const costOf = retryCosts(options);
   let tokens = capacity;
   return {
     tryRetry(call) {
-      const cost = isTimeout(call.outcome) ? timeoutCost : retryCost;
+      const cost = costOf(call.outcome);
       if (tokens < cost) return false;
       tokens -= cost;
       call.memo = cost;

@@ -1,0 +1,165 @@
+// Budgets kept in a real redis-server (Debian's package): started on a free loopback port here.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { constant, onException } from '../src/index.js';
+import { redisRatio, redisThrottle, redisTokenBucket } from '../src/redis.js';
+import { RedisServer, redisWanted } from './redis-server.js';
+
+const WORKER = join(import.meta.dirname, 'fixtures', 'redis-worker.mjs');
+const call = (outcome: unknown = new Error('x')) => ({
+  tries: 1,
+  outcome,
+  memo: undefined as unknown,
+});
+
+describe.runIf(redisWanted)('budgets in Redis', () => {
+  const server = new RedisServer();
+  let client: Redis;
+  let n = 0;
+  const key = () => `test:${process.pid}:${++n}`;
+
+  beforeAll(async () => {
+    await server.start();
+    client = server.client();
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server.kill();
+  });
+
+  it('token bucket: the same arithmetic as the local one, kept in Redis', async () => {
+    const k = key();
+    const budget = redisTokenBucket(client, { key: k, capacity: 20, retryCost: 5 });
+    const granted: boolean[] = [];
+    for (let i = 0; i < 5; i++) granted.push(await budget.tryRetry(call()));
+    expect(granted).toEqual([true, true, true, true, false]);
+    expect(await client.get(k)).toBe('0');
+    const retried = call();
+    retried.memo = 5;
+    await budget.onSuccess?.(retried);
+    expect(await client.get(k)).toBe('5');
+    await budget.onSuccess?.(call());
+    expect(await client.get(k)).toBe('6');
+    const timeout = redisTokenBucket(client, { key: key(), capacity: 15 });
+    expect(await timeout.tryRetry(call({ name: 'TimeoutError' }))).toBe(true);
+    expect(await timeout.tryRetry(call({ name: 'TimeoutError' }))).toBe(false);
+  });
+
+  it('throttle: failures take tokens, successes add the ratio, retries above half', async () => {
+    const k = key();
+    const budget = redisThrottle(client, { key: k, maxTokens: 4, tokenRatio: 0.5 });
+    expect(await budget.tryRetry(call())).toBe(true);
+    await budget.onFailure?.(call());
+    await budget.onFailure?.(call());
+    expect(await client.get(k)).toBe('2');
+    expect(await budget.tryRetry(call())).toBe(false);
+    await budget.onSuccess?.(call());
+    expect(Number(await client.get(k))).toBe(2.5);
+    expect(await budget.tryRetry(call())).toBe(true);
+  });
+
+  it('ratio: 20% of requests plus the reserve, counted on the server clock', async () => {
+    const budget = redisRatio(client, {
+      key: key(),
+      ttl: 10,
+      minRetriesPerSecond: 1,
+      percentCanRetry: 0.5,
+    });
+    for (let i = 0; i < 10; i++) await budget.onRequest?.(call());
+    let granted = 0;
+    while (await budget.tryRetry(call())) granted += 1;
+    expect(granted).toBe(15);
+  });
+
+  it('8 processes sharing one budget never exceed it by more than one retry each', async () => {
+    const k = key();
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        promisify(execFile)(process.execPath, [WORKER, String(server.port), k, '30']),
+      ),
+    );
+    const granted = runs.map(({ stdout }) => Number(stdout.trim()));
+    const total = granted.reduce((sum, x) => sum + x, 0);
+    // capacity 100 / cost 5 = 20 retries for the whole fleet (each process wanted 60).
+    expect(total).toBeGreaterThanOrEqual(20);
+    expect(total).toBeLessThanOrEqual(20 + 8);
+    expect(await client.get(k)).toBe('0');
+  }, 30_000);
+
+  it.each(['open', 'closed'] as const)(
+    'redis-server killed and restarted mid-run (fail %s): no call lost, every one settles clearly',
+    async (policy) => {
+      const failing = server.client({
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => 20,
+      });
+      failing.on('error', () => {});
+      const redisErrors: unknown[] = [];
+      const reasons: string[] = [];
+      const budget = redisTokenBucket(failing, {
+        key: key(),
+        timeout: 0.1,
+        onRedisError: policy,
+        onError: (error) => redisErrors.push(error),
+      });
+      let attempt = 0;
+      const wrapped = onException(constant, Error, {
+        interval: 0.005,
+        jitter: null,
+        maxTries: 4,
+        logger: null,
+        budget,
+        onGiveup: ({ reason }) => {
+          reasons.push(reason);
+        },
+      })(async (id: number) => {
+        attempt += 1;
+        if (attempt % 2 === 0) throw new Error(`flaky ${id}`);
+        return id;
+      });
+      const calls: Promise<PromiseSettledResult<number>>[] = [];
+      const started = performance.now();
+      const run = (async () => {
+        for (let i = 0; i < 300; i++) {
+          calls.push(
+            wrapped(i).then(
+              (value) => ({ status: 'fulfilled', value }) as const,
+              (reason: unknown) => ({ status: 'rejected', reason }) as const,
+            ),
+          );
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await server.kill();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await server.start();
+      await run;
+      const results = await Promise.all(calls);
+      failing.disconnect();
+
+      expect(results).toHaveLength(300);
+      for (const [id, result] of results.entries()) {
+        if (result.status === 'fulfilled') expect(result.value).toBe(id);
+        else expect((result.reason as Error).message).toBe(`flaky ${id}`);
+      }
+      expect(redisErrors.length).toBeGreaterThan(0);
+      if (policy === 'closed') expect(reasons).toContain('budget');
+      else expect(reasons).not.toContain('budget');
+      expect(performance.now() - started).toBeLessThan(15_000);
+    },
+    30_000,
+  );
+
+  it('rejects a bad client or key', () => {
+    expect(() => redisTokenBucket({} as never, { key: 'k' })).toThrow(/`client`/);
+    expect(() => redisTokenBucket(client, { key: '' })).toThrow(/`key`/);
+    expect(() => redisTokenBucket(client, { key: 'k', onRedisError: 'maybe' as never })).toThrow(
+      /`onRedisError`/,
+    );
+  });
+});
