@@ -50,6 +50,7 @@ export class RedisServer {
       lazyConnect: true,
       retryStrategy: () => null,
     });
+    probe.on('error', () => {});
     for (let i = 0; ; i++) {
       try {
         await probe.connect();
