@@ -49,5 +49,7 @@ export function randomJitter(seconds: number, random: () => number = Math.random
  * ```
  */
 export function equalJitter(seconds: number, random: () => number = Math.random): number {
-  return seconds / 2 + (random() * seconds) / 2;
+  const half = seconds / 2;
+  // Clamped: for subnormal waits, halving rounds and the sum could pass `seconds`.
+  return Math.min(seconds, half + random() * half);
 }
