@@ -70,6 +70,19 @@ export interface TokenBucketOptions {
   readonly isTimeout?: ((outcome: unknown) => boolean) | undefined;
 }
 
+/**
+ * A {@link tokenBucket} budget.
+ *
+ * @example
+ * ```ts
+ * const budget: TokenBucket = backoff.tokenBucket();
+ * ```
+ */
+export interface TokenBucket extends RetryBudget {
+  /** The tokens left, for metrics. */
+  state(): TokenBucketState;
+}
+
 /** The state of a {@link tokenBucket}, for metrics. */
 export interface TokenBucketState {
   /** Tokens left. */
@@ -115,9 +128,7 @@ export function retryCosts(options: TokenBucketOptions): (outcome: unknown) => n
  * metrics.gauge('retry_tokens', budget.state().tokens);
  * ```
  */
-export function tokenBucket(options: TokenBucketOptions = {}): RetryBudget & {
-  state(): TokenBucketState;
-} {
+export function tokenBucket(options: TokenBucketOptions = {}): TokenBucket {
   const capacity = positive('capacity', options.capacity, 500);
   const successIncrement = positive('successIncrement', options.successIncrement, 1);
   const costOf = retryCosts(options);
@@ -153,6 +164,19 @@ export interface ThrottleOptions {
   readonly tokenRatio?: number | undefined;
 }
 
+/**
+ * A {@link throttle} budget.
+ *
+ * @example
+ * ```ts
+ * const budget: Throttle = backoff.throttle();
+ * ```
+ */
+export interface Throttle extends RetryBudget {
+  /** The tokens left and whether retries flow, for metrics. */
+  state(): ThrottleState;
+}
+
 /** The state of a {@link throttle}, for metrics. */
 export interface ThrottleState {
   /** Tokens left. */
@@ -175,7 +199,7 @@ export interface ThrottleState {
  * const budget = backoff.throttle({ maxTokens: 100, tokenRatio: 0.1 });
  * ```
  */
-export function throttle(options: ThrottleOptions = {}): RetryBudget & { state(): ThrottleState } {
+export function throttle(options: ThrottleOptions = {}): Throttle {
   const maxTokens = positive('maxTokens', options.maxTokens, 10);
   const tokenRatio = positive('tokenRatio', options.tokenRatio, 0.1);
   let tokens = maxTokens;
@@ -210,6 +234,19 @@ export interface RatioOptions {
   readonly clock?: Pick<Clock, 'now'> | undefined;
 }
 
+/**
+ * A {@link ratio} budget.
+ *
+ * @example
+ * ```ts
+ * const budget: Ratio = backoff.ratio();
+ * ```
+ */
+export interface Ratio extends RetryBudget {
+  /** The window's counts, for metrics. */
+  state(): RatioState;
+}
+
 /** The state of a {@link ratio} budget, for metrics. */
 export interface RatioState {
   /** Requests counted in the window. */
@@ -233,7 +270,7 @@ export interface RatioState {
  * const budget = backoff.ratio({ percentCanRetry: 0.2 });
  * ```
  */
-export function ratio(options: RatioOptions = {}): RetryBudget & { state(): RatioState } {
+export function ratio(options: RatioOptions = {}): Ratio {
   const ttl = positive('ttl', options.ttl, 10);
   const minRetriesPerSecond = positive('minRetriesPerSecond', options.minRetriesPerSecond, 10);
   const percentCanRetry = positive('percentCanRetry', options.percentCanRetry, 0.2);

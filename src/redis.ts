@@ -39,8 +39,14 @@ import { checkNumber, typeError } from './validate.js';
  * ```
  */
 export type RedisClient =
-  | { call(command: string, ...args: (string | number)[]): Promise<unknown> }
-  | { sendCommand(args: string[]): Promise<unknown> };
+  | {
+      /** ioredis: sends any command. */
+      call(command: string, ...args: (string | number)[]): Promise<unknown>;
+    }
+  | {
+      /** node-redis: sends any command. */
+      sendCommand(args: string[]): Promise<unknown>;
+    };
 
 /**
  * Options every Redis-backed budget takes.

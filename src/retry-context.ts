@@ -212,6 +212,8 @@ class SyncLoop extends Loop<SyncAttempt> implements IterableIterator<AttemptSync
  * the last error out of the loop (or ends it quietly with `raiseOnGiveup: false`). Handlers get
  * details without `target` and `args`.
  *
+ * @typeParam E - the error classes retried
+ * @typeParam W - the wait generator, whose options the options parameter takes
  * @param exception - error class or array of them to retry on; @defaultValue `Error`
  * @param wait - the wait generator; @defaultValue {@link expo}
  * @param options - the same options as {@link onException} (durations in seconds)
@@ -248,6 +250,8 @@ export function retryContext(
  * The blocking twin of {@link retryContext}: retries the body of a `for … of` loop, sleeping with
  * `Atomics.wait` between attempts (not on a browser's main thread).
  *
+ * @typeParam E - the error classes retried
+ * @typeParam W - the wait generator, whose options the options parameter takes
  * @param exception - error class or array of them to retry on; @defaultValue `Error`
  * @param wait - the wait generator; @defaultValue {@link expo}
  * @param options - the same options as {@link onExceptionSync} (durations in seconds)

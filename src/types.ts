@@ -59,7 +59,7 @@ export type Lazy<T> = T | (() => T);
  *
  * @example
  * ```ts
- * const log = (details: CallDetails) => console.log(details.target.name, details.tries);
+ * const log = (details: CallDetails) => console.log(details.tries);
  * ```
  */
 export interface CallDetails {
@@ -175,6 +175,7 @@ export type Handlers<D> = Handler<D> | Iterable<Handler<D>>;
  * ```
  */
 export type Predicate = {
+  /** Called with the target's value; a truthy result means "retry". */
   bivariant(value: unknown): unknown;
 }['bivariant'];
 
@@ -244,18 +245,39 @@ export type WaitGenerator<Options = any> = (
   context: WaitContext,
 ) => Iterator<number, unknown, unknown>;
 
-/** The options a wait generator takes, each of them possibly lazy. */
-type WaitOptionsOf<W> = W extends (...args: infer P) => unknown
+/**
+ * The options a wait generator takes, each of them possibly lazy.
+ *
+ * @example
+ * ```ts
+ * type O = WaitOptionsOf<typeof expo>; // { base?: …; factor?: …; maxValue?: … }, each maybe lazy
+ * ```
+ */
+export type WaitOptionsOf<W> = W extends (...args: infer P) => unknown
   ? [Exclude<P[0], undefined>] extends [never]
     ? {}
     : LazyOptions<Exclude<P[0], undefined>>
   : {};
 
-/** Each option may be given as a zero-argument function. */
-type LazyOptions<O> = { [K in keyof O]: O[K] | (() => O[K]) };
+/**
+ * Options each of which may be given as a zero-argument function.
+ *
+ * @example
+ * ```ts
+ * const options: LazyOptions<{ interval: number }> = { interval: () => 2 };
+ * ```
+ */
+export type LazyOptions<O> = { [K in keyof O]: O[K] | (() => O[K]) };
 
-/** The decorator's options parameter: optional unless the wait generator has required options. */
-type OptionsParameter<O> = {} extends O ? [options?: O] : [options: O];
+/**
+ * A decorator's options parameter: optional unless the wait generator has required options.
+ *
+ * @example
+ * ```ts
+ * type P = OptionsParameter<{ value: () => number }>; // [options: { value: … }]
+ * ```
+ */
+export type OptionsParameter<O> = {} extends O ? [options?: O] : [options: O];
 
 /**
  * Options every decorator takes (section 4 of the contract); `Try`, `Success`, `Backoff` and
@@ -436,7 +458,12 @@ export type QuietExceptionOptions<W, E, X = {}> = ExceptionOptions<E> & WaitOpti
  * ```
  */
 export type RaisingExceptionOptionsParameter<W, E, X = {}> = OptionsParameter<
-  ExceptionOptions<E> & WaitOptionsOf<W> & X & { readonly raiseOnGiveup?: true | undefined }
+  ExceptionOptions<E> &
+    WaitOptionsOf<W> &
+    X & {
+      /** Left out or `true`: giving up rethrows. */
+      readonly raiseOnGiveup?: true | undefined;
+    }
 >;
 
 /**
