@@ -199,3 +199,83 @@ describe('properties', () => {
     );
   });
 });
+
+describe('fuzzed bad input', () => {
+  const optionNames = [
+    'maxTries',
+    'maxTime',
+    'jitter',
+    'giveup',
+    'raiseOnGiveup',
+    'onTry',
+    'onSuccess',
+    'onBackoff',
+    'onGiveup',
+    'logger',
+    'backoffLogLevel',
+    'giveupLogLevel',
+    'clock',
+    'random',
+    'signal',
+    'budget',
+    'base',
+    'factor',
+    'maxValue',
+  ] as const;
+
+  it('any value of any option: a TypeError or RangeError naming it, or a working decorator', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...optionNames),
+        fc.anything({ withBigInt: true, withNullPrototype: true }),
+        async (name, value) => {
+          let wrapped: (() => Promise<unknown>) | undefined;
+          let attempts = 0;
+          try {
+            // The target succeeds on its 4th attempt, so that even unlimited retries end.
+            wrapped = onException(expo, TypeError, {
+              logger: null,
+              clock: new VirtualClock(),
+              maxTries: 2,
+              [name]: value,
+            } as never)(() => {
+              attempts += 1;
+              if (attempts < 4) throw new TypeError('target');
+              return 'ok';
+            });
+          } catch (error) {
+            expect(error instanceof TypeError || error instanceof RangeError).toBe(true);
+            expect((error as Error).message).toContain(name);
+            return;
+          }
+          // Accepted: the call ends, with the target's error or a clear TypeError/RangeError.
+          const outcome = await wrapped().then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          expect(
+            outcome === undefined || outcome instanceof TypeError || outcome instanceof RangeError,
+          ).toBe(true);
+        },
+      ),
+      settings,
+    );
+  });
+
+  it('any thrown value propagates as the same value when not matched', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.anything(), async (thrown) => {
+        const wrapped = onException(expo, RangeError, { logger: null })(() => {
+          throw thrown;
+        });
+        const caught = await wrapped().then(
+          () => 'resolved',
+          (error: unknown) => error,
+        );
+        if (thrown instanceof RangeError) return;
+        expect(caught).toBe(thrown);
+      }),
+      settings,
+    );
+  });
+});
