@@ -109,6 +109,29 @@ describe.each(twins)('the budget option ($name twin)', (twin) => {
   });
 });
 
+describe.each(twins)('the budget in the block form ($name twin)', (twin) => {
+  it('is asked before each retry; a refusal ends the loop with the last error', async () => {
+    const { events, budget } = recording([true, false]);
+    let bodies = 0;
+    await expect(
+      twin.loop(
+        twin.retryContext(TypeError, constant, {
+          logger: null,
+          interval: 0,
+          clock: new VirtualClock(),
+          budget,
+        }),
+        (run) =>
+          run(() => {
+            bodies += 1;
+            throw new TypeError(`body ${bodies}`);
+          }),
+      ),
+    ).rejects.toThrow('body 2');
+    expect(events).toEqual(['request 0', 'failure 1', 'tryRetry 1', 'failure 2', 'tryRetry 2']);
+  });
+});
+
 describe('budgets kept elsewhere (async hooks)', () => {
   it('are awaited by the async twins and refused by the sync twins', async () => {
     const budget: RetryBudget = { tryRetry: async () => false };
