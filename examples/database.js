@@ -16,6 +16,7 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /** Matches the errors of a lost or refused database connection (a custom instanceof matcher). */
+// biome-ignore lint/complexity/noStaticOnlyClass: a static Symbol.hasInstance is the point.
 export class ConnectionLost {
   /** @param {unknown} error */
   static [Symbol.hasInstance](error) {

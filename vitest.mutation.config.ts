@@ -1,0 +1,26 @@
+// The fast, in-process part of the suite, for mutation testing (Stryker runs it per mutant).
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: [
+      'test/on-exception.test.ts',
+      'test/on-predicate.test.ts',
+      'test/loop.test.ts',
+      'test/options.test.ts',
+      'test/logging.test.ts',
+      'test/retry-context.test.ts',
+      'test/clock.test.ts',
+      'test/wait-gen.test.ts',
+      'test/jitter.test.ts',
+      'test/cancellation.test.ts',
+      'test/retry-after.test.ts',
+      'test/testing-kit.test.ts',
+      'test/budget.test.ts',
+      'test/decorators.test.ts',
+    ],
+  },
+});
