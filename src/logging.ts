@@ -37,8 +37,6 @@ function stderrLogger(): Logger {
   return Object.fromEntries(LEVELS.map((level) => [level, write]));
 }
 
-const silentLogger: Logger = Object.fromEntries(LEVELS.map((level) => [level, () => {}]));
-
 /**
  * The default logger, decided when a decorator is made: silent (as Python backoff's NullHandler),
  * unless `NODE_DEBUG` names `backoff`; then it writes `BACKOFF <pid>: …` lines to stderr. Returns
@@ -50,8 +48,8 @@ export function defaultLogger(): Logger | undefined {
   return debugEnabled('backoff') ? stderrLogger() : undefined;
 }
 
-/** The level names the default logger accepts. @internal */
-export const defaultLevels: Logger = silentLogger;
+/** The level names the default logger accepts, as methods (never called). @internal */
+export const defaultLevels: Logger = Object.fromEntries(LEVELS.map((level) => [level, () => {}]));
 
 /**
  * Renders a failed attempt's error or value for a log line: an `Error` as `name: message`,

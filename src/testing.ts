@@ -114,7 +114,8 @@ class PreviewFailure extends Error {
  * Lists the waits (seconds, after jitter and `maxTime`) a policy would take if every attempt failed
  * at once, by running the real retry loop on a {@link VirtualClock}. Stops after `count` waits, or
  * earlier when the policy gives up (`maxTries`, `maxTime`, an exhausted generator). Handlers,
- * `giveup` and the logger of `options` are left out; the wait generator sees `PreviewFailure`
+ * `giveup`, the logger, the signal and the budget of `options` are left out (a preview spends
+ * nothing of a live budget); the wait generator sees `PreviewFailure`
  * errors as the failures.
  *
  * @param wait - the wait generator
@@ -146,6 +147,7 @@ export function preview<W extends WaitGenerator>(
     logger: _logger,
     clock: _clock,
     signal: _signal,
+    budget: _budget,
     raiseOnGiveup: _raise,
     ...policy
   } = options;

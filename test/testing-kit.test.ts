@@ -12,6 +12,7 @@ import {
   onExceptionSync,
   randomJitter,
   systemClock,
+  tokenBucket,
 } from '../src/index.js';
 import { preview, seededRandom, VirtualClock } from '../src/testing.js';
 import { flaky } from './helpers.js';
@@ -118,8 +119,12 @@ describe('preview', () => {
     const onBackoff = () => {
       called = true;
     };
-    expect(preview(constant, { interval: 1, jitter: null, onBackoff }, 3)).toEqual([1, 1, 1]);
+    const budget = tokenBucket({ capacity: 10 });
+    expect(preview(constant, { interval: 1, jitter: null, onBackoff, budget }, 3)).toEqual([
+      1, 1, 1,
+    ]);
     expect(called).toBe(false);
+    expect(budget.state().tokens).toBe(10);
     expect(() => preview(expo, {}, -1)).toThrow(RangeError);
   });
 });
