@@ -10,6 +10,7 @@ import {
   ATTEMPT,
   afterFirst,
   begin,
+  type Effect,
   type Limits,
   type Plan,
   type Program,
@@ -24,53 +25,86 @@ type Target = (...args: never[]) => unknown;
 const ASYNC_HINT =
   'async targets and callbacks need the async twin (onException, onPredicate, retryContext)';
 
+/** The value the loop returned. */
+class Ended {
+  readonly value: unknown;
+  constructor(value: unknown) {
+    this.value = value;
+  }
+}
+
 /**
- * Runs the loop's effects, awaiting callbacks and sleeps, and resolves to the call's value. Given
- * `attempt`, it makes the attempts too and runs to the end (one async frame per call); without,
- * it resolves to `ATTEMPT` where the loop asks for one, for the block form to hand it to the user.
+ * The loop's next effect, or an `Ended` once it has returned. Not inlined: an async function keeps
+ * every local across an `await`, and a held iterator result would outlive each wait.
  */
-export async function driveAsync(
-  program: Program,
-  run: Run,
-  attempt?: (run: Run) => Promise<void>,
-): Promise<unknown> {
+function advance(program: Program, input: unknown): Effect | Ended {
+  const step = program.next(input);
+  return step.done ? new Ended(step.value) : step.value;
+}
+
+/** An attempt: the target called with the call's `this` and arguments. */
+function callTarget(run: Run): unknown {
+  return (run.target as Target).apply(run.self, run.args as never[]);
+}
+
+/**
+ * Runs the loop's effects, awaiting callbacks and sleeps, and resolves to the call's value. With
+ * `attempts`, it makes the attempts too, awaiting the target in this same frame, and runs to the
+ * end; without, it resolves to `ATTEMPT` where the loop asks for one, for the block form to hand
+ * it to the user.
+ */
+export async function driveAsync(program: Program, run: Run, attempts = false): Promise<unknown> {
   let input: unknown;
   for (;;) {
-    const step = program.next(input);
+    const effect = advance(program, input);
     input = undefined;
-    if (step.done) return step.value;
-    const effect = step.value;
+    if (effect instanceof Ended) return effect.value;
     if (effect === ATTEMPT) {
-      if (attempt === undefined) return ATTEMPT;
-      await attempt(run);
-    } else if ('seconds' in effect) {
-      const { clock, signal } = run.plan;
+      if (!attempts) return ATTEMPT;
+      let threw = false;
       try {
-        await clock.sleep(effect.seconds, signal);
+        input = await callTarget(run);
+      } catch (error) {
+        threw = true;
+        input = error;
+      }
+      run.settle(threw, input);
+      input = undefined;
+    } else if (typeof effect === 'number') {
+      try {
+        await run.plan.clock.sleep(effect, run.plan.signal);
       } catch (error) {
         // An abort ends the wait; the loop then stops before the next attempt.
-        if (!signal?.aborted) throw error;
+        if (!run.plan.signal?.aborted) throw error;
       }
     } else {
       input = effect.fn.apply(effect.self, effect.args as never[]);
+      // Stryker disable next-line ConditionalExpression: awaiting a plain value gives it back; the check only saves a tick
       if (isThenable(input)) input = await input;
     }
   }
 }
 
 /** The same for the sync twins: blocks for sleeps, refuses thenables. */
-export function driveSync(program: Program, run: Run, attempt?: (run: Run) => void): unknown {
+export function driveSync(program: Program, run: Run, attempts = false): unknown {
   let input: unknown;
   for (;;) {
-    const step = program.next(input);
+    const effect = advance(program, input);
     input = undefined;
-    if (step.done) return step.value;
-    const effect = step.value;
+    if (effect instanceof Ended) return effect.value;
     if (effect === ATTEMPT) {
-      if (attempt === undefined) return ATTEMPT;
-      attempt(run);
-    } else if ('seconds' in effect) {
-      input = run.plan.clock.sleepSync(effect.seconds);
+      if (!attempts) return ATTEMPT;
+      let value: unknown;
+      try {
+        value = callTarget(run);
+      } catch (error) {
+        run.settle(true, error);
+        continue;
+      }
+      checkNotThenable(value);
+      run.settle(false, value);
+    } else if (typeof effect === 'number') {
+      input = run.plan.clock.sleepSync(effect);
       if (isThenable(input)) throw thenableError('clock.sleepSync', input, ASYNC_HINT);
     } else {
       input = effect.fn.apply(effect.self, effect.args as never[]);
@@ -79,38 +113,12 @@ export function driveSync(program: Program, run: Run, attempt?: (run: Run) => vo
   }
 }
 
-/** Makes an attempt of the async twin and settles its outcome. */
-async function attemptAsync(run: Run): Promise<void> {
-  let threw = false;
-  let result: unknown;
-  try {
-    result = await (run.target as Target).apply(run.self, run.args as never[]);
-  } catch (error) {
-    threw = true;
-    result = error;
-  }
-  run.settle(threw, result);
-}
-
 function runAsync(run: Run): Promise<unknown> {
-  return driveAsync(retryLoop(run), run, attemptAsync);
+  return driveAsync(retryLoop(run), run, true);
 }
 
 function runSync(run: Run): unknown {
-  return driveSync(retryLoop(run), run, attemptSync);
-}
-
-/** Makes an attempt of the sync twin and settles its outcome. */
-function attemptSync(run: Run): void {
-  let value: unknown;
-  try {
-    value = (run.target as Target).apply(run.self, run.args as never[]);
-  } catch (error) {
-    run.settle(true, error);
-    return;
-  }
-  checkNotThenable(value);
-  run.settle(false, value);
+  return driveSync(retryLoop(run), run, true);
 }
 
 /** Outside the attempt's try: a thenable is a usage error for the caller, not a failed attempt. */
@@ -164,23 +172,26 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     let limits: Limits;
     let value: unknown;
     try {
+      // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
       if (!plan.direct) return runAsync(begin(plan, target, this, collect(count, a, b, c, rest)));
       start = startTime(plan);
       limits = plan.limits ?? plan.resolve();
+      try {
+        value = invoke(target, this, count, a, b, c, rest);
+      } catch (error) {
+        // A sync throw is a failed attempt, as a rejection is; no rejected promise is made for it.
+        const args = collect(count, a, b, c, rest);
+        return runAsync(afterFirst(plan, limits, start, target, this, args, true, error));
+      }
     } catch (error) {
       return Promise.reject(error);
-    }
-    try {
-      value = invoke(target, this, count, a, b, c, rest);
-    } catch (error) {
-      // A sync throw takes the same path as a rejection.
-      value = Promise.reject(error);
     }
     // One closure on the success path: the rejection handler.
     const retry = (error: unknown): Promise<unknown> =>
       runAsync(
         afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest), true, error),
       );
+    // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
     if (plan.fastSuccess) return Promise.resolve(value).then(undefined, retry);
     return Promise.resolve(value).then(
       (result) =>
@@ -204,6 +215,7 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
 /** Wraps `target` with the sync twin of the loop, with the same first-attempt fast path. */
 export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]): unknown {
+    // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
     if (!plan.direct) return runSync(begin(plan, target, this, args));
     const start = startTime(plan);
     const limits = plan.limits ?? plan.resolve();
@@ -214,6 +226,7 @@ export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => un
       return runSync(afterFirst(plan, limits, start, target, this, args, true, error));
     }
     checkNotThenable(value);
+    // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
     if (plan.fastSuccess) return value;
     return runSync(afterFirst(plan, limits, start, target, this, args, false, value));
   };

@@ -9,7 +9,7 @@
 
 import type { BudgetCall, RetryBudget } from './budget.js';
 import type { Clock } from './clock.js';
-import { isThenable, rangeError, show } from './validate.js';
+import { isThenable, show } from './validate.js';
 
 type Callback = (...args: never[]) => unknown;
 type Details = Record<string, unknown>;
@@ -68,7 +68,8 @@ export class Run {
   readonly start: number;
   readonly target: Callback | undefined;
   readonly self: unknown;
-  readonly args: readonly unknown[];
+  /** The call's arguments; `undefined` in the block form, which has none. */
+  readonly args: readonly unknown[] | undefined;
   tries = 0;
   elapsed = 0;
   /** The last attempt's outcome: a thrown error (`threw`) or a returned value. */
@@ -84,7 +85,7 @@ export class Run {
     start: number,
     target: Callback | undefined,
     self: unknown,
-    args: readonly unknown[],
+    args: readonly unknown[] | undefined,
   ) {
     this.plan = plan;
     this.limits = limits;
@@ -121,12 +122,11 @@ export interface CallEffect {
   readonly self?: unknown;
 }
 
-/** Sleep; the driver resumes the loop when the sleep is over. */
-export interface SleepEffect {
-  readonly seconds: number;
-}
-
-export type Effect = typeof ATTEMPT | CallEffect | SleepEffect;
+/**
+ * An effect: make an attempt, call a callback, or — a number — sleep that many seconds (a bare
+ * number, so that a pending wait holds no effect object).
+ */
+export type Effect = typeof ATTEMPT | CallEffect | number;
 export type Program = Generator<Effect, unknown, unknown>;
 
 /** Starts one call's state: reads the clock and resolves lazy options (contract §5 step 1). */
@@ -134,7 +134,7 @@ export function begin(
   plan: Plan,
   target: Callback | undefined,
   self: unknown,
-  args: readonly unknown[],
+  args: readonly unknown[] | undefined,
 ): Run {
   const start = startTime(plan);
   return new Run(plan, plan.limits ?? plan.resolve(), start, target, self, args);
@@ -190,9 +190,10 @@ function* tell(
   run: Run,
   hook: 'onRequest' | 'onFailure' | 'onSuccess' | 'tryRetry',
 ): Generator<Effect, unknown, unknown> {
-  const budget = run.plan.budget;
-  const method = budget?.[hook];
-  if (method === undefined) return true;
+  // Only called for a plan with a budget; its optional hooks may be missing.
+  const budget = run.plan.budget as RetryBudget;
+  const method = budget[hook];
+  if (method === undefined) return;
   run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined };
   run.budgetCall.tries = run.tries;
   run.budgetCall.outcome = run.result;
@@ -212,7 +213,7 @@ function* giveUpWith(run: Run, reason: GiveupReason): Generator<Effect, void, un
 
 /** Ends the call because its signal aborted: `onGiveup` (reason `'aborted'`), then `signal.reason`. */
 function* abort(run: Run): Generator<Effect, never, unknown> {
-  const reason = run.plan.signal?.reason;
+  const reason = (run.plan.signal as AbortSignal).reason;
   if (run.plan.predicate === undefined) {
     // Exception twins report the abort reason as the exception; predicate twins, the last value.
     run.threw = true;
@@ -222,7 +223,8 @@ function* abort(run: Run): Generator<Effect, never, unknown> {
   throw reason;
 }
 
-function* attempt(run: Run): Generator<Effect, void, unknown> {
+/** What comes before an attempt: the abort check and `onTry` (of plans not `direct`). */
+function* beforeAttempt(run: Run): Generator<Effect, void, unknown> {
   const { onTry, signal } = run.plan;
   if (signal?.aborted) yield* abort(run);
   if (onTry !== undefined) {
@@ -232,17 +234,18 @@ function* attempt(run: Run): Generator<Effect, void, unknown> {
     // No attempt ever starts after an abort, also one during an async onTry handler.
     if (signal?.aborted) yield* abort(run);
   }
-  run.tries += 1;
-  yield ATTEMPT;
 }
 
 /** A wait from the generator or the jitter must be a finite number of seconds >= 0. */
 function checkWait(value: unknown, source: string, run: Run): number {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  // Number.isFinite is false for anything but a finite number: no coercion.
+  if (Number.isFinite(value) && (value as number) >= 0) return value as number;
   if (isThenable(value)) {
     throw new TypeError(`The ${source} returned a Promise: it must return seconds synchronously`);
   }
-  const error = rangeError(`${source} value`, 'a finite number of seconds >= 0', value);
+  const error = new RangeError(
+    `Expected the ${source} to give a finite number of seconds >= 0, got ${show(value)}`,
+  );
   error.cause = run.result;
   throw error;
 }
@@ -268,6 +271,26 @@ function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
   return run.waits.next(run.result);
 }
 
+/**
+ * The wait before the next attempt: the generator's next value, jittered and cut to fit `maxTime`;
+ * or why no attempt can follow (the generator is exhausted, or the server asks for a wait past
+ * `maxTime`). A function of its own, so that a pending wait holds none of its temporaries.
+ */
+function plannedWait(run: Run): number | 'exhausted' | 'maxTime' {
+  const step = nextStep(run);
+  if (step.done) return 'exhausted';
+  const { plan, limits } = run;
+  const value = checkWait(step.value, 'wait generator', run);
+  const left = limits.maxTime - run.elapsed;
+  if (step.fromServer === true) {
+    // A wait past maxTime: no attempt could follow it.
+    return value > left ? 'maxTime' : value;
+  }
+  const wait =
+    plan.jitter === null ? value : checkWait(plan.jitter(value, plan.random), 'jitter', run);
+  return Math.min(wait, left);
+}
+
 function giveUp(run: Run, raise: boolean): unknown {
   if (!run.threw) return run.result;
   if (raise) throw run.result;
@@ -281,11 +304,14 @@ function giveUp(run: Run, raise: boolean): unknown {
  */
 export function* retryLoop(run: Run): Program {
   const { plan, limits } = run;
-  if (run.tries === 0) {
-    if (plan.budget !== undefined) yield* tell(run, 'onRequest');
-    yield* attempt(run);
-  }
-  for (;;) {
+  if (run.tries === 0 && plan.budget !== undefined) yield* tell(run, 'onRequest');
+  for (let attempt = run.tries === 0; ; attempt = true) {
+    if (attempt) {
+      // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
+      if (!plan.direct) yield* beforeAttempt(run);
+      run.tries += 1;
+      yield ATTEMPT;
+    }
     if (run.threw) {
       // An error the decorator does not catch propagates at once, untouched, with no handler.
       if (!plan.catches(run.result)) throw run.result;
@@ -317,26 +343,11 @@ export function* retryLoop(run: Run): Program {
       return giveUp(run, plan.raiseOnGiveup);
     }
 
-    const step = nextStep(run);
-    if (step.done) {
+    const wait = plannedWait(run);
+    if (typeof wait !== 'number') {
+      yield* giveUpWith(run, wait);
       // An exhausted wait generator always rethrows an error, even with raiseOnGiveup false.
-      yield* giveUpWith(run, 'exhausted');
-      return giveUp(run, true);
-    }
-    const value = checkWait(step.value, 'wait generator', run);
-    const left = limits.maxTime - run.elapsed;
-    let wait: number;
-    if (step.fromServer === true) {
-      if (value > left) {
-        // The server asks for a wait past maxTime: no attempt could follow it.
-        yield* giveUpWith(run, 'maxTime');
-        return giveUp(run, plan.raiseOnGiveup);
-      }
-      wait = value;
-    } else {
-      wait =
-        plan.jitter === null ? value : checkWait(plan.jitter(value, plan.random), 'jitter', run);
-      wait = Math.min(wait, left);
+      return giveUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
     }
     // The budget is asked last, so that a refusal is the only reason this retry does not happen.
     if (plan.budget !== undefined && !(yield* tell(run, 'tryRetry'))) {
@@ -355,7 +366,6 @@ export function* retryLoop(run: Run): Program {
       }
       yield* notify(plan.onBackoff, backoff);
     }
-    yield { seconds: wait };
-    yield* attempt(run);
+    yield wait;
   }
 }

@@ -171,6 +171,28 @@ function described<G extends object>(generator: G, known: OptionRules, jittered 
   return generator;
 }
 
+/** `constant`'s waits: one value forever (an object with no closure: it lives as long as a call). */
+class Repeat implements Iterator<number, never, unknown> {
+  private readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+  next(): IteratorResult<number, never> {
+    return { done: false, value: this.value };
+  }
+}
+
+/** `runtime`'s waits: each computed from the last failed attempt's outcome. */
+class Computed implements Iterator<number, never, unknown> {
+  private readonly value: (outcome: unknown) => number;
+  constructor(value: (outcome: unknown) => number) {
+    this.value = value;
+  }
+  next(outcome?: unknown): IteratorResult<number, never> {
+    return { done: false, value: this.value(outcome) };
+  }
+}
+
 const finitePositive: OptionCheck = (name, value) =>
   checkNumber(name, value, 'a finite number > 0', (v) => Number.isFinite(v) && v > 0);
 const seconds: OptionCheck = (name, value) =>
@@ -291,7 +313,7 @@ export const constant: (options?: ConstantOptions) => Iterator<number, unknown, 
   /* @__PURE__ */ described(
     function constant(options?: ConstantOptions): Iterator<number, unknown, unknown> {
       const { interval = 1 } = options ?? {};
-      if (typeof interval === 'number') return { next: () => ({ done: false, value: interval }) };
+      if (typeof interval === 'number') return new Repeat(interval);
       return interval[Symbol.iterator]();
     },
     {
@@ -334,8 +356,7 @@ export const constant: (options?: ConstantOptions) => Iterator<number, unknown, 
 export const runtime: (options: RuntimeOptions) => Iterator<number, unknown, unknown> =
   /* @__PURE__ */ described(
     function runtime(options: RuntimeOptions): Iterator<number, unknown, unknown> {
-      const { value } = options;
-      return { next: (outcome?: unknown) => ({ done: false, value: value(outcome) }) };
+      return new Computed(options.value);
     },
     {
       generator: 'runtime',
