@@ -21,6 +21,7 @@ export default defineConfig({
       'test/testing-kit.test.ts',
       'test/budget.test.ts',
       'test/decorators.test.ts',
+      'test/messages.test.ts',
     ],
   },
 });

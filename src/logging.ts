@@ -8,7 +8,8 @@ import type { Logger } from './types.js';
 
 type Details = { readonly [field: string]: unknown };
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+/** The methods of the default logger. @internal */
+export const LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /** True when `NODE_DEBUG` names `section` (comma-separated, `*` wildcards), as util.debuglog reads it. */
 function debugEnabled(section: string): boolean {
@@ -20,19 +21,18 @@ function debugEnabled(section: string): boolean {
       .trim()
       .replace(/[|\\{}()[\]^$+?.]/g, '\\$&')
       .replaceAll('*', '.*');
-    return pattern !== '' && new RegExp(`^${pattern}$`, 'i').test(section);
+    return new RegExp(`^${pattern}$`, 'i').test(section);
   });
 }
 
 /** A logger that writes `BACKOFF <pid>: <message>` lines to stderr, as util.debuglog does. */
 function stderrLogger(): Logger {
+  // Only made when NODE_DEBUG was read from `process`: there is one.
   const proc = (
-    globalThis as {
-      process?: { pid: number; stderr: { write(text: string): unknown } };
-    }
+    globalThis as unknown as { process: { pid: number; stderr: { write(text: string): unknown } } }
   ).process;
   const write = (message: string): void => {
-    proc?.stderr.write(`BACKOFF ${proc.pid}: ${message}\n`);
+    proc.stderr.write(`BACKOFF ${proc.pid}: ${message}\n`);
   };
   return Object.fromEntries(LEVELS.map((level) => [level, write]));
 }
@@ -48,21 +48,13 @@ export function defaultLogger(): Logger | undefined {
   return debugEnabled('backoff') ? stderrLogger() : undefined;
 }
 
-/** The level names the default logger accepts, as methods (never called). @internal */
-export const defaultLevels: Logger = Object.fromEntries(LEVELS.map((level) => [level, () => {}]));
-
 /**
- * Renders a failed attempt's error or value for a log line: an `Error` as `name: message`,
- * strings as they are, arrays and plain objects as JSON (cut to 200 characters), anything else
- * with `String()`.
+ * Renders a failed attempt's error or value for a log line: arrays and plain objects as JSON (cut
+ * to 200 characters), anything else with `String()` (an `Error` as `name: message`).
  *
  * @internal
  */
 export function describe(outcome: unknown): string {
-  if (outcome instanceof Error) {
-    return outcome.message ? `${outcome.name}: ${outcome.message}` : outcome.name;
-  }
-  if (typeof outcome === 'string') return outcome;
   if (
     typeof outcome === 'object' &&
     outcome !== null &&
@@ -87,7 +79,7 @@ export function describe(outcome: unknown): string {
 function subject(details: Details): string {
   const target = details.target as { name?: unknown } | undefined;
   if (target === undefined) return 'retryContext';
-  return typeof target.name === 'string' && target.name !== '' ? target.name : '<anonymous>';
+  return String(target.name ?? '') || '<anonymous>';
 }
 
 function outcomeOf(details: Details): unknown {
@@ -151,5 +143,7 @@ export function giveupLine(
 }
 
 function callLogger(logger: Logger, level: string, message: string): void {
-  (logger as Record<string, (message: string) => unknown>)[level]?.(message);
+  // The level was checked to be a method of the logger when the decorator was made.
+  const method = (logger as Record<string, unknown>)[level] as (message: string) => unknown;
+  method.call(logger, message);
 }

@@ -8,7 +8,7 @@
 import type { RetryBudget } from './budget.js';
 import { type Clock, systemClock } from './clock.js';
 import { fullJitter } from './jitter.js';
-import { backoffLine, defaultLevels, defaultLogger, giveupLine } from './logging.js';
+import { backoffLine, defaultLogger, giveupLine, LEVELS } from './logging.js';
 import type { Limits, Plan } from './loop.js';
 import { checkNumber, isThenable, show, typeError } from './validate.js';
 import { checkWaitOptions, defaultJitterOf } from './wait-gen.js';
@@ -144,14 +144,19 @@ function handlerList(name: string, value: unknown): readonly Callback[] | undefi
   return list.length === 0 ? undefined : list;
 }
 
-function checkLevel(name: string, level: unknown, fallback: string, logger: object): string {
+/** A log level: a method of `logger`, or one the default logger has when it is silent (`undefined`). */
+function checkLevel(
+  name: string,
+  level: unknown,
+  fallback: string,
+  logger: Record<string, unknown> | undefined,
+): string {
   if (level === undefined) level = fallback;
   if (typeof level !== 'string') throw typeError(name, 'a logger method name', level);
-  if (typeof (logger as Record<string, unknown>)[level] !== 'function') {
+  const method = logger?.[level];
+  if (logger === undefined ? !LEVELS.includes(level) : typeof method !== 'function') {
     throw new TypeError(
-      `Expected the logger to have a method \`${level}\` (the \`${name}\`), got ${show(
-        (logger as Record<string, unknown>)[level],
-      )}`,
+      `Expected the logger to have a method \`${level}\` (the \`${name}\`), got ${show(method)}`,
     );
   }
   return level;
@@ -164,17 +169,17 @@ function checkSignal(api: string, value: unknown, sync: boolean): AbortSignal | 
       `\`signal\` is an option of the async twins (onException, onPredicate, retryContext), not of ${api}: a blocking wait cannot be aborted`,
     );
   }
-  const isSignal =
-    typeof AbortSignal === 'function'
-      ? value instanceof AbortSignal
-      : typeof value === 'object' && typeof (value as AbortSignal).addEventListener === 'function';
-  if (!isSignal) throw typeError('signal', 'an AbortSignal', value);
-  return value as AbortSignal;
+  // Duck-typed, so that a signal of another realm (an iframe, a polyfill) is accepted too.
+  const signal = value as AbortSignal;
+  if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+    throw typeError('signal', 'an AbortSignal', value);
+  }
+  return signal;
 }
 
 function checkBudget(value: unknown): RetryBudget | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || typeof (value as RetryBudget).tryRetry !== 'function') {
+  if (typeof (value as RetryBudget).tryRetry !== 'function') {
     throw typeError('budget', 'a retry budget (an object with a tryRetry method)', value);
   }
   for (const hook of ['onRequest', 'onFailure', 'onSuccess'] as const) {
@@ -233,6 +238,7 @@ export function makePlan(request: PlanRequest): Plan {
 
   const maxTries = checkLimit('maxTries', options.maxTries, checkMaxTries);
   const maxTime = checkLimit('maxTime', options.maxTime, checkMaxTime);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: resolving plain options per call gives the same limits
   const lazy =
     typeof maxTries === 'function' || typeof maxTime === 'function' || lazyWaitOptions.size > 0;
   const limits: Limits | undefined = lazy
@@ -255,26 +261,16 @@ export function makePlan(request: PlanRequest): Plan {
   let logGiveup: Callback | undefined;
   if (options.logger !== null) {
     const given = options.logger;
-    if (given !== undefined && (typeof given !== 'object' || given === null)) {
+    if (given !== undefined && typeof given !== 'object') {
       throw typeError(
         'logger',
         'an object with log level methods (console, pino, winston …) or null',
         given,
       );
     }
-    const logger = (given ?? defaultLogger()) as object | undefined;
-    const backoffLevel = checkLevel(
-      'backoffLogLevel',
-      options.backoffLogLevel,
-      'info',
-      logger ?? defaultLevels,
-    );
-    const giveupLevel = checkLevel(
-      'giveupLogLevel',
-      options.giveupLogLevel,
-      'error',
-      logger ?? defaultLevels,
-    );
+    const logger = (given ?? defaultLogger()) as Record<string, unknown> | undefined;
+    const backoffLevel = checkLevel('backoffLogLevel', options.backoffLogLevel, 'info', logger);
+    const giveupLevel = checkLevel('giveupLogLevel', options.giveupLogLevel, 'error', logger);
     if (logger !== undefined) {
       logBackoff = backoffLine(logger, backoffLevel);
       logGiveup = giveupLine(logger, giveupLevel, backoffLevel);
@@ -291,6 +287,7 @@ export function makePlan(request: PlanRequest): Plan {
     random,
     signal,
     budget,
+    // Stryker disable next-line ConditionalExpression: `false` only turns the fast paths off
     direct: onTry === undefined && signal === undefined && budget === undefined,
     limits,
     resolve: lazyResolver(maxTries, maxTime, waitOptions, wait),
@@ -305,6 +302,7 @@ export function makePlan(request: PlanRequest): Plan {
     onGiveup: withLogLine(logGiveup, onGiveup),
     clock: checkClock(options.clock, sync),
     block,
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: `false` only turns the fast path off; with onTry, `direct` is false
     fastSuccess: predicate === undefined && onTry === undefined && onSuccess === undefined,
     // The default log lines show no elapsed time, so they alone never need the clock.
     timed:

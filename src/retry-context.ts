@@ -131,8 +131,7 @@ class SyncAttempt extends Recorder implements AttemptSync {
 /** One loop of the block form, stepped by the user's `for` loop. */
 class Loop<A extends Recorder> {
   readonly plan: Plan;
-  run: Run | undefined = undefined;
-  program: Program | undefined = undefined;
+  started: { readonly run: Run; readonly program: Program } | undefined = undefined;
   attempt: A | undefined = undefined;
   done = false;
 
@@ -142,14 +141,14 @@ class Loop<A extends Recorder> {
 
   /** Starts the loop, or hands the last attempt's outcome to it. */
   resume(): { run: Run; program: Program } {
-    if (this.run === undefined || this.program === undefined) {
-      this.run = begin(this.plan, undefined, undefined, []);
-      this.program = retryLoop(this.run);
+    if (this.started === undefined) {
+      const run = begin(this.plan, undefined, undefined, undefined);
+      this.started = { run, program: retryLoop(run) };
     } else {
       const attempt = this.attempt as A;
-      this.run.settle(attempt.threw, attempt.result);
+      this.started.run.settle(attempt.threw, attempt.result);
     }
-    return { run: this.run, program: this.program };
+    return this.started;
   }
 
   finish(): IteratorResult<never, undefined> {

@@ -18,7 +18,7 @@
 import type { Clock } from './clock.js';
 import { onExceptionSync } from './decorator.js';
 import type { WaitGenerator } from './types.js';
-import { rangeError } from './validate.js';
+import { checkSeconds, rangeError } from './validate.js';
 
 /**
  * A clock whose time moves only when the code sleeps (or the test calls {@link VirtualClock.advance}):
@@ -60,18 +60,14 @@ export class VirtualClock implements Clock {
 
   /** Records the wait and advances virtual time at once. */
   sleepSync(seconds: number): void {
-    if (typeof seconds !== 'number' || !(seconds >= 0)) {
-      throw rangeError('seconds', 'a number >= 0', seconds);
-    }
+    checkSeconds(seconds);
     this.sleeps.push(seconds);
     this.#now += seconds;
   }
 
   /** Moves virtual time on by `seconds` without recording a wait (say, inside a slow target). */
   advance(seconds: number): void {
-    if (typeof seconds !== 'number' || !(seconds >= 0)) {
-      throw rangeError('seconds', 'a number >= 0', seconds);
-    }
+    checkSeconds(seconds);
     this.#now += seconds;
   }
 }

@@ -49,6 +49,11 @@ export function checkNumber(
   return value;
 }
 
+/** Checks a duration handed to a clock: a number of seconds >= 0 (not NaN). */
+export function checkSeconds(value: unknown): void {
+  checkNumber('seconds', value, 'a number >= 0', (v) => v >= 0);
+}
+
 /** True for promises and anything else with a `then` method. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

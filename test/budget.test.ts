@@ -167,7 +167,14 @@ describe('tokenBucket (AWS retry quota)', () => {
     let grantedTimeouts = 0;
     while (timeouts.tryRetry(call(timeout))) grantedTimeouts += 1;
     expect(grantedTimeouts).toBe(50);
-    expect(tokenBucket().tryRetry(call({ code: 'ETIMEDOUT' }))).toBe(true);
+    const byCode = tokenBucket();
+    expect(byCode.tryRetry(call({ code: 'ETIMEDOUT' }))).toBe(true);
+    expect(byCode.state().tokens).toBe(490);
+    // A thrown null or undefined is no timeout: it costs a plain retry.
+    const nothing = tokenBucket();
+    nothing.tryRetry(call(null));
+    nothing.tryRetry(call(undefined));
+    expect(nothing.state().tokens).toBe(490);
   });
 
   it('a success returns 1, or the cost of the retry that succeeded; never above capacity', () => {
@@ -198,6 +205,7 @@ describe('throttle (gRPC retry throttling)', () => {
     expect(budget.tryRetry(call())).toBe(true);
     budget.onFailure?.(call());
     expect(budget.tryRetry(call())).toBe(false);
+    expect(budget.state()).toEqual({ tokens: 5, maxTokens: 10, retrying: false });
     budget.onSuccess?.(call());
     expect(budget.state().tokens).toBe(5.5);
     expect(budget.tryRetry(call())).toBe(true);

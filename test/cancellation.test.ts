@@ -174,6 +174,55 @@ describe('signal (async twins and retryContext)', () => {
   });
 });
 
+describe('what an abort leaves behind', () => {
+  it('a failure once aborted is not retried: no onBackoff, reason aborted, logged as such', async () => {
+    const controller = new AbortController();
+    const onBackoff = vi.fn();
+    const onGiveup = vi.fn();
+    const lines: string[] = [];
+    const logger = { info: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const failure = new TypeError('failed as it was aborted');
+    const wrapped = onException(constant, TypeError, {
+      clock: new VirtualClock(),
+      signal: controller.signal,
+      logger,
+      onBackoff,
+      onGiveup,
+    })(async function job() {
+      controller.abort();
+      throw failure;
+    });
+    await expect(wrapped()).rejects.toBe(controller.signal.reason);
+    expect(onBackoff).not.toHaveBeenCalled();
+    expect(onGiveup).toHaveBeenCalledWith(expect.objectContaining({ tries: 1, reason: 'aborted' }));
+    expect(lines).toEqual([
+      'Giving up job(...) after 1 tries, aborted (AbortError: This operation was aborted)',
+    ]);
+  });
+
+  it('a predicate twin gives up on an abort with the last value, not an exception', async () => {
+    const controller = new AbortController();
+    const onGiveup = vi.fn();
+    const clock = new VirtualClock();
+    const wrapped = onPredicate(constant, undefined, {
+      clock: {
+        now: () => clock.now(),
+        sleep: async () => controller.abort(),
+        sleepSync: () => {},
+      },
+      signal: controller.signal,
+      logger: null,
+      onGiveup,
+    })(async () => 0);
+    const settled = wrapped();
+    await expect(settled).rejects.toBeInstanceOf(DOMException);
+    await expect(settled).rejects.toBe(controller.signal.reason);
+    const [details] = onGiveup.mock.calls[0] as [Record<string, unknown>];
+    expect(details).toMatchObject({ tries: 1, value: 0, reason: 'aborted' });
+    expect(details).not.toHaveProperty('exception');
+  });
+});
+
 describe.each(twins)('give-up reasons ($name twin)', (twin) => {
   const base = { clock: new VirtualClock(), jitter: null } as const;
 

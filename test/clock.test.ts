@@ -29,6 +29,18 @@ describe('systemClock', () => {
     expect(setTimeoutSpy).not.toHaveBeenCalled();
   });
 
+  it('sleep(0) uses setImmediate where there is one, else a MessageChannel message', async () => {
+    const setImmediateSpy = vi.spyOn(globalThis, 'setImmediate');
+    await systemClock.sleep(0);
+    expect(setImmediateSpy).toHaveBeenCalledTimes(1);
+    vi.restoreAllMocks();
+    // A browser: no setImmediate.
+    vi.stubGlobal('setImmediate', undefined);
+    const postMessage = vi.spyOn(MessagePort.prototype, 'postMessage');
+    await systemClock.sleep(0);
+    expect(postMessage).toHaveBeenCalledTimes(1);
+  });
+
   it('sleep(s) waits s seconds', async () => {
     const start = performance.now();
     await systemClock.sleep(0.05);
@@ -108,7 +120,20 @@ describe('systemClock', () => {
       },
     });
     const browserLike = await import('../src/clock.js');
-    expect(() => browserLike.systemClock.sleepSync(0.5)).toThrow(/cannot block on this thread/);
+    let thrown: unknown;
+    try {
+      browserLike.systemClock.sleepSync(0.5);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toBe(
+      'systemClock.sleepSync cannot block on this thread (a browser main thread?). ' +
+        'Use the async twin (onException / onPredicate / retryContext) instead.',
+    );
+    expect((thrown as Error).cause).toEqual(
+      new TypeError('Atomics.wait cannot be called in this context'),
+    );
   });
 
   it('looks up timers when called, so vitest fake timers drive the default clock', async () => {

@@ -135,7 +135,8 @@ describe.each(twins)('logging ($name twin)', (twin) => {
   });
 
   it('stays silent when NODE_DEBUG names other sections only, or is set after the decorator is made', async () => {
-    vi.stubEnv('NODE_DEBUG', 'http,backofff');
+    // A dot is no wildcard: back.off does not name backoff.
+    vi.stubEnv('NODE_DEBUG', 'http,backofff,back.off');
     const other = twin.onException(constant, TypeError, { ...base, interval: 0, maxTries: 2 });
     vi.stubEnv('NODE_DEBUG', '');
     const before = twin.onException(constant, TypeError, { ...base, interval: 0, maxTries: 2 });
@@ -191,6 +192,10 @@ describe('how outcomes render in log lines', () => {
     expect(text).toHaveLength(200);
     expect(text.startsWith('{"long":"xxx')).toBe(true);
     expect(text.endsWith('…')).toBe(true);
+    // Exactly 200 characters are kept as they are.
+    const fits = { long: 'x'.repeat(200 - '{"long":""}'.length) };
+    expect(render(fits)).toBe(JSON.stringify(fits));
+    expect(render(fits)).toHaveLength(200);
   });
 
   it('falls back to String() for what JSON cannot show', () => {
@@ -199,5 +204,11 @@ describe('how outcomes render in log lines', () => {
     expect(render(circular)).toBe('[object Object]');
     expect(render({ big: 1n })).toBe('[object Object]');
     expect(render(Object.create(null))).toBe('{}');
+    const unprintable = new (class Unprintable {
+      toString(): string {
+        throw new Error('no');
+      }
+    })();
+    expect(render(unprintable)).toBe('[object Object]');
   });
 });

@@ -120,8 +120,8 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
   });
 
   it('reads the clock once at the start and once after each attempt (v2.4 order)', async () => {
-    // start 0; attempt 1 ends at 1; attempt 2 ends at 3; attempt 3 ends at 7 ≥ maxTime 6.
-    const clock = new ScriptedClock([0, 1, 3, 7]);
+    // start 100; attempt 1 ends at 101; attempt 2 at 103; attempt 3 at 107: elapsed 7 ≥ maxTime 6.
+    const clock = new ScriptedClock([100, 101, 103, 107]);
     const onBackoff = vi.fn();
     const target = vi.fn(() => {
       throw new TypeError();
@@ -151,6 +151,21 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
     const untimed = new FakeClock();
     await twin.call(twin.onException(expo, Error, { clock: untimed, maxTries: 5 })(() => 1));
     expect(untimed.reads).toBe(0);
+  });
+
+  it('with nothing using elapsed time, failures and retries never read the clock', async () => {
+    const clock = new FakeClock();
+    const options = { clock, logger: null, interval: 0, maxTries: 3 };
+    const failing = twin.onException(
+      constant,
+      TypeError,
+      options,
+    )(() => {
+      throw new TypeError();
+    });
+    await expect(twin.call(failing)).rejects.toBeInstanceOf(TypeError);
+    expect(clock.sleeps).toEqual([0, 0]);
+    expect(clock.reads).toBe(0);
   });
 
   it('runs onTry before each attempt with the elapsed time recorded after the previous one', async () => {
@@ -304,7 +319,7 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
       )(flaky([error], 'ok'));
       const thrown = await twin.call(wrapped).catch((e: unknown) => e);
       expect(thrown).toBeInstanceOf(RangeError);
-      expect((thrown as Error).message).toMatch(/wait generator value/);
+      expect((thrown as Error).message).toMatch(/the wait generator to give a finite number/);
       expect((thrown as Error).cause).toBe(error);
     }
   });

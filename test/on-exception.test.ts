@@ -315,6 +315,10 @@ describe.each(twins)('onException ($name twin)', (twin) => {
       return 1;
     }
     expect(twin.onException(expo, Error)(fetchThing).name).toBe('fetchThing');
+    // As a function's own name: configurable, so that other wrappers may rename it again.
+    expect(
+      Object.getOwnPropertyDescriptor(twin.onException(expo, Error)(fetchThing), 'name'),
+    ).toEqual({ value: 'fetchThing', configurable: true, enumerable: false, writable: false });
   });
 });
 

@@ -171,12 +171,40 @@ describe('serverWait parsing', () => {
     [{ headers: { 'retry-after': 'tomorrow' } }, undefined],
     [{ headers: { 'retry-after': '12abc' } }, undefined],
     [{ headers: { 'retry-after': 5 } }, undefined],
+    [{ headers: { 'retry-after-ms': 1500 } }, undefined],
+    [{ headers: { 'retry-after': '1.25' } }, 1.25],
+    [{ headers: null, response: { headers: { 'retry-after': '4' } } }, 4],
+    [{ response: { response: { headers: { 'retry-after': '4' } } } }, undefined],
     [{ headers: { 'retry-after-ms': 'x', 'retry-after': '3' } }, 3],
     [{}, undefined],
     [null, undefined],
     [new Error('no headers'), undefined],
   ])('%o → %s', (outcome, expected) => {
     expect(serverWait(outcome, now)).toBe(expected);
+  });
+});
+
+describe('serverWait on what is no response', () => {
+  it('ends on a response that refers to itself', () => {
+    const cyclic: { response?: unknown } = {};
+    cyclic.response = cyclic;
+    expect(serverWait(cyclic)).toBeUndefined();
+  });
+});
+
+describe('retryAfter and maxTime', () => {
+  it('a server wait of exactly the time left is taken', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const wrapped = onException(retryAfter, Object, { maxTime: 10, clock, logger: null })(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw { headers: { 'retry-after': '10' } };
+        return 'done';
+      },
+    );
+    expect(await wrapped()).toBe('done');
+    expect(clock.sleeps).toEqual([10]);
   });
 });
 

@@ -275,7 +275,43 @@ describe('retryContext (async only)', () => {
   });
 });
 
+describe('a loop once ended stays ended', () => {
+  it('after a break, next() makes no further attempt (both twins)', async () => {
+    const clock = new FakeClock();
+    const asyncLoop = retryContext(Error, constant, { clock, logger: null });
+    const asyncAttempts = asyncLoop[Symbol.asyncIterator]();
+    const first = await asyncAttempts.next();
+    await (first.value as { run: (fn: () => never) => Promise<unknown> }).run(() => {
+      throw new Error('down');
+    });
+    await asyncAttempts.return?.();
+    expect(await asyncAttempts.next()).toEqual({ done: true, value: undefined });
+    const syncLoop = retryContextSync(Error, constant, { clock, logger: null });
+    const syncAttempts = syncLoop[Symbol.iterator]();
+    syncAttempts.next().value?.run(() => {
+      throw new Error('down');
+    });
+    syncAttempts.return?.();
+    expect(syncAttempts.next()).toEqual({ done: true, value: undefined });
+    expect(clock.sleeps).toEqual([]);
+  });
+});
+
 describe('retryContextSync (sync only)', () => {
+  it('an error the loop does not catch leaves attempt.run as it is, the same object', () => {
+    const other = new RangeError('not retried');
+    let attempts = 0;
+    expect(() => {
+      for (const attempt of retryContextSync(TypeError, constant, { logger: null })) {
+        attempts += 1;
+        attempt.run(() => {
+          throw other;
+        });
+      }
+    }).toThrow(other);
+    expect(attempts).toBe(1);
+  });
+
   it('a block returning a Promise is a TypeError, its rejection handled', () => {
     expect(() => {
       for (const attempt of retryContextSync(Error, constant, { logger: null })) {

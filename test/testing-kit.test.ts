@@ -11,6 +11,7 @@ import {
   onException,
   onExceptionSync,
   randomJitter,
+  runtime,
   systemClock,
   tokenBucket,
 } from '../src/index.js';
@@ -72,6 +73,14 @@ describe('seededRandom', () => {
     expect(() => seededRandom(1.5)).toThrow(RangeError);
   });
 
+  it('is mulberry32: the sequence of a seed is fixed across versions', () => {
+    // The first values of mulberry32(42), as the reference implementation gives them.
+    const random = seededRandom(42);
+    expect([random(), random(), random()]).toEqual([
+      0.6011037519201636, 0.44829055899754167, 0.8524657934904099,
+    ]);
+  });
+
   it('drives the built-in jitters through the random option', async () => {
     const run = async (seed: number) => {
       const clock = new VirtualClock();
@@ -127,6 +136,30 @@ describe('preview', () => {
     expect(budget.state().tokens).toBe(10);
     expect(() => preview(expo, {}, -1)).toThrow(RangeError);
   });
+
+  it('shows the wait generator PreviewFailure errors as the failures', () => {
+    const seen: unknown[] = [];
+    const value = (outcome: unknown) => {
+      seen.push(outcome);
+      return 1;
+    };
+    expect(preview(runtime, { value, jitter: null }, 2)).toEqual([1, 1]);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toMatchObject({
+      name: 'PreviewFailure',
+      message: 'preview: every attempt fails',
+    });
+  });
+
+  it('passes on an error of the policy itself', () => {
+    const broken = new Error('broken generator');
+    const generator = () => ({
+      next: (): IteratorResult<number> => {
+        throw broken;
+      },
+    });
+    expect(() => preview(generator, {}, 3)).toThrow(broken);
+  });
 });
 
 describe('the jitter menu', () => {
@@ -163,6 +196,18 @@ describe('the jitter menu', () => {
         return Array.from({ length: 20 }, () => iterator.next(undefined).value);
       })(),
     );
+  });
+
+  it('decorrelated: next = base + random x (3 x previous - base), exactly', () => {
+    const waits = decorrelated({ base: 1 }, { random: () => 0.5 });
+    // 1 + 0.5 x (3 - 1) = 2; 1 + 0.5 x (6 - 1) = 3.5; 1 + 0.5 x (10.5 - 1) = 5.75
+    expect([1, 2, 3].map(() => waits.next(undefined).value)).toEqual([2, 3.5, 5.75]);
+  });
+
+  it('decorrelated called directly needs neither options nor a random source', () => {
+    const value = decorrelated().next(undefined).value as number;
+    expect(value).toBeGreaterThanOrEqual(1);
+    expect(value).toBeLessThanOrEqual(3);
   });
 
   it('decorrelated never yields Infinity without a cap', () => {

@@ -15,6 +15,10 @@ describe('expo', () => {
   it('yields 1, 2, 4, 8 … by default', () => {
     expect(take(expo(), 8)).toEqual([1, 2, 4, 8, 16, 32, 64, 128]);
   });
+  it('maxValue null means no cap, as undefined does', () => {
+    expect(take(expo({ maxValue: null }), 4)).toEqual([1, 2, 4, 8]);
+    expect(take(fibo({ maxValue: null }), 5)).toEqual([1, 1, 2, 3, 5]);
+  });
   it('caps at maxValue and stays there', () => {
     expect(take(expo({ maxValue: 16 }), 7)).toEqual([1, 2, 4, 8, 16, 16, 16]);
     expect(take(expo({ maxValue: 10 }), 6)).toEqual([1, 2, 4, 8, 10, 10]);
