@@ -107,7 +107,7 @@ export const systemClock: Clock = {
   sleep(seconds: number, signal?: AbortSignal): Promise<void> {
     try {
       checkSeconds(seconds);
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw signal.reason;
     } catch (error) {
       return Promise.reject(error);
     }

@@ -50,7 +50,7 @@ export class VirtualClock implements Clock {
   /** Records the wait and advances virtual time at once; rejects if `signal` is already aborted. */
   sleep(seconds: number, signal?: AbortSignal): Promise<void> {
     try {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw signal.reason;
       this.sleepSync(seconds);
     } catch (error) {
       return Promise.reject(error);

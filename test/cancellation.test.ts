@@ -174,6 +174,37 @@ describe('signal (async twins and retryContext)', () => {
   });
 });
 
+describe('a signal of another realm (duck-typed: aborted, reason, add/removeEventListener)', () => {
+  it('ends a real wait of the system clock at once', async () => {
+    const real = new AbortController();
+    const foreign = {
+      get aborted() {
+        return real.signal.aborted;
+      },
+      get reason() {
+        return real.signal.reason;
+      },
+      addEventListener: real.signal.addEventListener.bind(real.signal),
+      removeEventListener: real.signal.removeEventListener.bind(real.signal),
+    };
+    const wrapped = onException(constant, TypeError, {
+      interval: 3600,
+      jitter: null,
+      logger: null,
+      signal: foreign as unknown as AbortSignal,
+    })(async () => {
+      throw new TypeError('down');
+    });
+    const started = performance.now();
+    const settled = wrapped();
+    setTimeout(() => real.abort(), 10);
+    await expect(settled).rejects.toBeInstanceOf(DOMException);
+    expect(performance.now() - started).toBeLessThan(1000);
+    // Already aborted: the next call makes no attempt and sleeps no more.
+    await expect(wrapped()).rejects.toBe(real.signal.reason);
+  });
+});
+
 describe('what an abort leaves behind', () => {
   it('a failure once aborted is not retried: no onBackoff, reason aborted, logged as such', async () => {
     const controller = new AbortController();
