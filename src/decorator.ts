@@ -26,6 +26,7 @@ type Wrap = (plan: Plan, target: Target) => (...args: unknown[]) => unknown;
 
 /** Python's `operator.not_`: retry while the value is falsy. */
 const falsy = (value: unknown): boolean => !value;
+// Stryker disable next-line ArrowFunction: undefined is as false here
 const never = (): boolean => false;
 
 const KINDS: Record<string, string> = {
@@ -60,13 +61,12 @@ function decorator(api: string, plan: Plan, wrap: Wrap): unknown {
       }
       return { ...descriptor, value: wrapNamed(descriptor.value) };
     }
-    if (typeof context === 'object' && context !== null && 'kind' in context) {
-      const { kind, name } = context as ClassMemberDecoratorContext | ClassDecoratorContext;
-      if (kind !== 'method') {
-        throw new TypeError(
-          `${api} decorates methods only; \`${String(name)}\` is ${KINDS[kind] ?? kind}`,
-        );
-      }
+    // A standard decorator's context; a plain call has none.
+    const member = context as { kind?: string; name?: unknown } | undefined;
+    if (member?.kind !== undefined && member.kind !== 'method') {
+      throw new TypeError(
+        `${api} decorates methods only; \`${String(member.name)}\` is ${KINDS[member.kind] ?? member.kind}`,
+      );
     }
     if (typeof target !== 'function') throw typeError('target', 'a function to wrap', target);
     return wrapNamed(target as Target);

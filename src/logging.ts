@@ -13,6 +13,7 @@ export const LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'err
 
 /** True when `NODE_DEBUG` names `section` (comma-separated, `*` wildcards), as util.debuglog reads it. */
 function debugEnabled(section: string): boolean {
+  // Stryker disable next-line OptionalChaining: there is no process in a browser (the Chromium test)
   const list = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
     ?.env?.NODE_DEBUG;
   if (!list) return false;
@@ -79,7 +80,7 @@ export function describe(outcome: unknown): string {
 function subject(details: Details): string {
   const target = details.target as { name?: unknown } | undefined;
   if (target === undefined) return 'retryContext';
-  return String(target.name ?? '') || '<anonymous>';
+  return String(target.name) || '<anonymous>';
 }
 
 function outcomeOf(details: Details): unknown {

@@ -73,6 +73,7 @@ export class Run {
   tries = 0;
   elapsed = 0;
   /** The last attempt's outcome: a thrown error (`threw`) or a returned value. */
+  // Stryker disable next-line BooleanLiteral: settle() sets it before anything reads it
   threw = false;
   result: unknown = undefined;
   waits: Iterator<number, unknown, unknown> | undefined = undefined;
@@ -194,6 +195,7 @@ function* tell(
   const budget = run.plan.budget as RetryBudget;
   const method = budget[hook];
   if (method === undefined) return;
+  // Stryker disable next-line ObjectLiteral: the fields are set right below; memo starts undefined
   run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined };
   run.budgetCall.tries = run.tries;
   run.budgetCall.outcome = run.result;
@@ -304,7 +306,8 @@ function giveUp(run: Run, raise: boolean): unknown {
  */
 export function* retryLoop(run: Run): Program {
   const { plan, limits } = run;
-  if (run.tries === 0 && plan.budget !== undefined) yield* tell(run, 'onRequest');
+  // A plan with a budget is never `direct`: its loop starts before the first attempt.
+  if (plan.budget !== undefined) yield* tell(run, 'onRequest');
   for (let attempt = run.tries === 0; ; attempt = true) {
     if (attempt) {
       // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing

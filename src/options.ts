@@ -238,8 +238,8 @@ export function makePlan(request: PlanRequest): Plan {
 
   const maxTries = checkLimit('maxTries', options.maxTries, checkMaxTries);
   const maxTime = checkLimit('maxTime', options.maxTime, checkMaxTime);
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: resolving plain options per call gives the same limits
   const lazy =
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: resolving plain options per call gives the same limits
     typeof maxTries === 'function' || typeof maxTime === 'function' || lazyWaitOptions.size > 0;
   const limits: Limits | undefined = lazy
     ? undefined
@@ -326,6 +326,7 @@ export function catcher(exception: unknown): (error: unknown) => boolean {
       throw typeError(name, 'an error class (a constructor such as TypeError)', cls);
     }
   }
+  // Stryker disable next-line ConditionalExpression,BlockStatement: a fast path for one class
   if (classes.length === 1) {
     const [cls] = classes as [new () => unknown];
     return (error) => error instanceof cls;

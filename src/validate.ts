@@ -12,8 +12,6 @@ export function show(value: unknown): string {
       return JSON.stringify(value);
     case 'bigint':
       return `${value}n`;
-    case 'symbol':
-      return value.toString();
     case 'function':
       return value.name ? `function ${value.name}` : 'an anonymous function';
     case 'object': {

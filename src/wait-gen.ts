@@ -158,7 +158,7 @@ export function checkWaitOptions(
   if (known.required !== undefined && options[known.required] === undefined) {
     throw new TypeError(`The option \`${known.required}\` of ${known.generator} is required`);
   }
-  if (lazy.size === 0) known.together?.(options);
+  known.together?.(options);
 }
 
 /**
@@ -221,6 +221,7 @@ export const expo: (options?: ExpoOptions) => Generator<number, never, unknown> 
       const { base = 2, factor = 1, maxValue } = options ?? {};
       let value = factor;
       for (;;) {
+        // Stryker disable next-line EqualityOperator: a wait equal to maxValue is maxValue either way
         if (maxValue != null && value >= maxValue) {
           value = maxValue;
           break;
@@ -257,6 +258,7 @@ export const decay: (options?: DecayOptions) => Generator<number, never, unknown
       const { initialValue = 1, decayFactor = 1 } = options ?? {};
       const minValue = options?.minValue ?? 0;
       const step = Math.exp(-decayFactor);
+      // Stryker disable next-line EqualityOperator: a wait equal to minValue is minValue either way
       for (let value = initialValue; value > minValue; value *= step) yield value;
       for (;;) yield minValue;
     },
@@ -284,6 +286,7 @@ export const fibo: (options?: FiboOptions) => Generator<number, never, unknown> 
       let value = 1;
       let next = 1;
       for (;;) {
+        // Stryker disable next-line EqualityOperator: a wait equal to maxValue is maxValue either way
         if (maxValue != null && value >= maxValue) {
           value = maxValue;
           break;
@@ -459,8 +462,8 @@ function headersOf(outcome: unknown, depth = 0): HeaderReader | undefined {
     if (typeof get === 'function') return (name) => get.call(headers, name);
     const plain = headers as Record<string, unknown>;
     return (name) => {
-      const key = Object.keys(plain).find((k) => k.toLowerCase() === name);
-      return key === undefined ? undefined : plain[key];
+      for (const key of Object.keys(plain)) if (key.toLowerCase() === name) return plain[key];
+      return undefined;
     };
   }
   return headersOf(response, depth + 1);

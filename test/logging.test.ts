@@ -150,6 +150,21 @@ describe.each(twins)('logging ($name twin)', (twin) => {
     expect(write).not.toHaveBeenCalled();
   });
 
+  it('logger: null silences NODE_DEBUG=backoff too', async () => {
+    vi.stubEnv('NODE_DEBUG', 'backoff');
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const decorate = twin.onException(constant, TypeError, {
+      ...base,
+      logger: null,
+      interval: 0,
+      maxTries: 2,
+    });
+    await expect(
+      twin.call(decorate(flaky([new TypeError(), new TypeError()], 1))),
+    ).rejects.toBeInstanceOf(TypeError);
+    expect(write).not.toHaveBeenCalled();
+  });
+
   it('says retryContext in the block form', async () => {
     const { lines, logger } = capture();
     await expect(

@@ -93,6 +93,16 @@ describe('error messages, word for word', () => {
         'raiseOnGiveup on onPredicateSync': () =>
           onPredicateSync(expo, undefined, { raiseOnGiveup: false } as never),
         'onTry {}': make({ onTry: {} }),
+        'exception null': () => onException(expo, null as never),
+        'jitter an object whose prototype has no constructor': make({
+          jitter: Object.create(Object.create(null)),
+        }),
+        'signal without aborted': make({ signal: { addEventListener() {} } }),
+        'every level of the silent default logger': () => {
+          for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal']) {
+            onException(expo, Error, { backoffLogLevel: level, giveupLogLevel: level });
+          }
+        },
         'onTry null (none)': make({ onTry: null }),
         'signal null (none)': make({ signal: null }),
         'signal of another realm (duck-typed)': make({
@@ -132,9 +142,11 @@ describe('error messages, word for word', () => {
         "decorating a getter": "TypeError: onException decorates methods only; \`x\` is a getter",
         "decorating a setter": "TypeError: onException decorates methods only; \`x\` is a setter",
         "decorating an auto-accessor": "TypeError: onException decorates methods only; \`x\` is an auto-accessor",
+        "every level of the silent default logger": "no error",
         "exception "Error"": "TypeError: Expected \`exception\` to be an error class (a constructor such as TypeError), got "Error"",
         "exception [TypeError, 3]": "TypeError: Expected \`exception[1]\` to be an error class (a constructor such as TypeError), got 3",
         "exception []": "TypeError: Expected \`exception\` to be an error class or a non-empty array of them, got an array of 0",
+        "exception null": "TypeError: Expected \`exception\` to be an error class (a constructor such as TypeError), got null",
         "expo factor undefined (the default)": "no error",
         "giveup []": "TypeError: Expected \`giveup\` to be a function, got an array of 0",
         "giveup on onPredicate": "TypeError: \`giveup\` is an option of onException and retryContext, not of onPredicate",
@@ -144,6 +156,7 @@ describe('error messages, word for word', () => {
         "jitter a Map": "TypeError: Expected \`jitter\` to be a function, got a Map",
         "jitter a null-prototype object": "TypeError: Expected \`jitter\` to be a function, got an object",
         "jitter a symbol": "TypeError: Expected \`jitter\` to be a function, got Symbol(s)",
+        "jitter an object whose prototype has no constructor": "TypeError: Expected \`jitter\` to be a function, got an object",
         "legacy-decorating a property": "TypeError: onException decorates methods only; \`x\` is not a method",
         "legacy-decorating a symbol-keyed property": "TypeError: onException decorates methods only; \`Symbol(x)\` is not a method",
         "logger "console"": "TypeError: Expected \`logger\` to be an object with log level methods (console, pino, winston …) or null, got "console"",
@@ -170,6 +183,7 @@ describe('error messages, word for word', () => {
         "signal of another realm (duck-typed)": "no error",
         "signal on onExceptionSync": "TypeError: \`signal\` is an option of the async twins (onException, onPredicate, retryContext), not of onExceptionSync: a blocking wait cannot be aborted",
         "signal on retryContextSync": "TypeError: \`signal\` is an option of the async twins (onException, onPredicate, retryContext), not of retryContextSync: a blocking wait cannot be aborted",
+        "signal without aborted": "TypeError: Expected \`signal\` to be an AbortSignal, got an object",
         "signal {}": "TypeError: Expected \`signal\` to be an AbortSignal, got an object",
         "wait 5": "TypeError: Expected \`wait\` to be a wait generator function such as expo, got 5",
       }
@@ -236,6 +250,12 @@ describe('error messages, word for word', () => {
       await messagesOf({
         'lazy maxTries returning 0': () =>
           onException(expo, Error, { maxTries: () => 0 })(failing)(),
+        'lazy maxTries returning a Promise': () =>
+          onException(expo, Error, { maxTries: (async () => 1) as never })(failing)(),
+        'a wait generator returning undefined': () =>
+          onException((() => undefined) as never, Error, { logger: null, maxTries: 2 } as never)(
+            failing,
+          )(),
         'lazy factor returning a Promise': () =>
           onException(expo, Error, { factor: (async () => 1) as never })(failing)(),
         'clock.now returning "0"': () =>
@@ -314,6 +334,7 @@ describe('error messages, word for word', () => {
       {
         "a jitter giving NaN": "RangeError: Expected the jitter to give a finite number of seconds >= 0, got NaN",
         "a wait generator returning 5": "TypeError: Expected the wait generator to return an iterator, got 5",
+        "a wait generator returning undefined": "TypeError: Expected the wait generator to return an iterator, got undefined",
         "a wait generator yielding -1": "RangeError: Expected the wait generator to give a finite number of seconds >= 0, got -1",
         "attempt.run returning a Promise": "TypeError: The block passed to attempt.run returned a Promise (or another thenable): use retryContext with for await",
         "attempt.run twice": "TypeError: attempt.run was already called for this attempt",
@@ -323,6 +344,7 @@ describe('error messages, word for word', () => {
         "clock.sleep rejecting": "Error: the clock broke",
         "lazy factor returning a Promise": "TypeError: The lazy option \`factor\` returned a Promise: it must return its value synchronously",
         "lazy maxTries returning 0": "RangeError: Expected \`maxTries\` to be a positive integer or Infinity, got 0",
+        "lazy maxTries returning a Promise": "TypeError: The lazy option \`maxTries\` returned a Promise: it must return its value synchronously",
         "sync handler returning a Promise": "TypeError: A callback returned a Promise (or another thenable): async targets and callbacks need the async twin (onException, onPredicate, retryContext)",
         "sync named handler returning a Promise": "TypeError: report returned a Promise (or another thenable): async targets and callbacks need the async twin (onException, onPredicate, retryContext)",
         "sync target returning a Promise": "TypeError: The target returned a Promise (or another thenable): async targets and callbacks need the async twin (onException, onPredicate, retryContext)",

@@ -208,6 +208,23 @@ describe('retryAfter and maxTime', () => {
   });
 });
 
+describe('retryAfter with raiseOnGiveup: false', () => {
+  it('a server wait past maxTime ends the call with undefined', async () => {
+    const onGiveup = vi.fn();
+    const wrapped = onException(retryAfter, Object, {
+      maxTime: 10,
+      clock: new VirtualClock(),
+      logger: null,
+      raiseOnGiveup: false,
+      onGiveup,
+    })(async () => {
+      throw { headers: { 'retry-after': '11' } };
+    });
+    expect(await wrapped()).toBeUndefined();
+    expect(onGiveup).toHaveBeenCalledWith(expect.objectContaining({ reason: 'maxTime' }));
+  });
+});
+
 describe('retryAfter options', () => {
   it('are checked when the decorator is made', () => {
     expect(() => onException(retryAfter, Error, { maxServerWait: -1 })).toThrow(RangeError);

@@ -301,15 +301,38 @@ describe('retryContextSync (sync only)', () => {
   it('an error the loop does not catch leaves attempt.run as it is, the same object', () => {
     const other = new RangeError('not retried');
     let attempts = 0;
+    let after = 0;
     expect(() => {
       for (const attempt of retryContextSync(TypeError, constant, { logger: null })) {
         attempts += 1;
         attempt.run(() => {
           throw other;
         });
+        after += 1;
       }
     }).toThrow(other);
     expect(attempts).toBe(1);
+    expect(after).toBe(0);
+  });
+
+  it('reads lazy options when the loop starts', () => {
+    let limit = 2;
+    const attemptsUntilGiveUp = (): number => {
+      let attempts = 0;
+      const options = { clock: new FakeClock(), logger: null, maxTries: () => limit };
+      expect(() => {
+        for (const attempt of retryContextSync(TypeError, constant, options)) {
+          attempts += 1;
+          attempt.run(() => {
+            throw new TypeError();
+          });
+        }
+      }).toThrow(TypeError);
+      return attempts;
+    };
+    expect(attemptsUntilGiveUp()).toBe(2);
+    limit = 3;
+    expect(attemptsUntilGiveUp()).toBe(3);
   });
 
   it('a block returning a Promise is a TypeError, its rejection handled', () => {
