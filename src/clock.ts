@@ -52,8 +52,9 @@ function yieldOnce(): Promise<void> {
 }
 
 function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<void> {
-  // Timers truncate to whole milliseconds: round up, so that a wait is never shorter than asked.
-  const ms = Math.ceil(seconds * 1000);
+  // Timers truncate to whole milliseconds: round up, so that a wait is never shorter than asked;
+  // but not for a float's noise (0.1 + 0.2 seconds is 300.00000000000006 ms: 300, not 301).
+  const ms = Math.ceil(seconds * 1000 - 1e-6);
   // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: a fast path; the general one below waits the same
   if (signal === undefined && ms <= MAX_TIMER_MS) {
     return new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -41,6 +41,13 @@ describe('systemClock', () => {
     expect(postMessage).toHaveBeenCalledTimes(1);
   });
 
+  it("rounds a wait up to whole milliseconds, but not for a float's noise", async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    await systemClock.sleep(0.0015);
+    await systemClock.sleep(0.1 + 0.2);
+    expect(setTimeoutSpy.mock.calls.map(([, ms]) => ms)).toEqual([2, 300]);
+  });
+
   it('sleep(s) waits s seconds', async () => {
     const start = performance.now();
     await systemClock.sleep(0.05);
