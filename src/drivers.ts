@@ -171,6 +171,11 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     let start: number;
     let limits: Limits;
     let value: unknown;
+    // One closure on the success path: the rejection handler.
+    const retry = (error: unknown): Promise<unknown> =>
+      runAsync(
+        afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest), true, error),
+      );
     try {
       // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
       if (!plan.direct) return runAsync(begin(plan, target, this, collect(count, a, b, c, rest)));
@@ -180,17 +185,11 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
         value = invoke(target, this, count, a, b, c, rest);
       } catch (error) {
         // A sync throw is a failed attempt, as a rejection is; no rejected promise is made for it.
-        const args = collect(count, a, b, c, rest);
-        return runAsync(afterFirst(plan, limits, start, target, this, args, true, error));
+        return retry(error);
       }
     } catch (error) {
       return Promise.reject(error);
     }
-    // One closure on the success path: the rejection handler.
-    const retry = (error: unknown): Promise<unknown> =>
-      runAsync(
-        afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest), true, error),
-      );
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
     if (plan.fastSuccess) return Promise.resolve(value).then(undefined, retry);
     return Promise.resolve(value).then(
