@@ -50,7 +50,10 @@ export interface Plan {
   readonly clock: Clock;
   /** The block form's details have no target or args. */
   readonly block: boolean;
-  /** The driver may make the first attempt itself: no `onTry` handler, no signal to check. */
+  /**
+   * No `onTry` handler, no signal, no budget: the driver may make the first attempt itself, and the
+   * loop has nothing to do before an attempt.
+   */
   readonly direct: boolean;
   /** A first attempt that returns needs no loop: no predicate, no onTry/onSuccess handlers. */
   readonly fastSuccess: boolean;
