@@ -50,12 +50,16 @@ export function defaultLogger(): Logger | undefined {
 }
 
 /**
- * Renders a failed attempt's error or value for a log line: arrays and plain objects as JSON (cut
- * to 200 characters), anything else with `String()` (an `Error` as `name: message`).
+ * Renders a failed attempt's error or value for a log line: an `Error` as `name: message` (even
+ * one with its own `toString`), arrays and plain objects as JSON (cut to 200 characters), anything
+ * else with `String()`.
  *
  * @internal
  */
 export function describe(outcome: unknown): string {
+  if (outcome instanceof Error) {
+    return outcome.message ? `${outcome.name}: ${outcome.message}` : outcome.name;
+  }
   if (
     typeof outcome === 'object' &&
     outcome !== null &&

@@ -198,6 +198,10 @@ describe('how outcomes render in log lines', () => {
     [[1, 'a'], '[1,"a"]'],
     [{ status: 503 }, '{"status":503}'],
     [new Map(), '[object Map]'],
+    [
+      Object.assign(new Error('with its own toString'), { toString: () => 'custom' }),
+      'Error: with its own toString',
+    ],
   ])('%s → %s', (value, expected) => {
     expect(render(value)).toBe(expected);
   });
