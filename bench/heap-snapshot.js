@@ -5,15 +5,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
-import { libraries } from './libraries.js';
+import { failingWrapped, libraryFromArgs, settle, startCalls } from './pending.js';
 
 const CALLS = 10_000;
 const name = process.argv[2];
-const library = libraries[name];
-if (!library || typeof globalThis.gc !== 'function') {
-  console.error('usage: node --expose-gc bench/heap-snapshot.js <library>');
-  process.exit(2);
-}
+const wrapped = failingWrapped(
+  libraryFromArgs('node --expose-gc bench/heap-snapshot.js <library>'),
+);
 
 /** Bytes and counts per object kind (type and constructor name) in a snapshot file. */
 function kinds(file) {
@@ -33,20 +31,11 @@ function kinds(file) {
   return totals;
 }
 
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-  globalThis.gc();
-  globalThis.gc();
-};
-
-const failure = new Error('down');
-const wrapped = library.wrap(() => Promise.reject(failure), { tries: 3, wait: 60 });
 const dir = mkdtempSync(join(tmpdir(), 'backoff-heap-'));
 try {
   await settle();
   const beforeFile = writeHeapSnapshot(join(dir, 'before.heapsnapshot'));
-  const pending = [];
-  for (let i = 0; i < CALLS; i++) pending.push(wrapped(i).catch(() => {}));
+  const pending = startCalls(wrapped, CALLS);
   await settle();
   // Both snapshots are taken before either is read, so that neither holds the other's analysis.
   const after = kinds(writeHeapSnapshot(join(dir, 'after.heapsnapshot')));
@@ -58,7 +47,7 @@ try {
     if (Math.abs(perCall) >= 4) rows.push([key, (count - old.count) / CALLS, perCall]);
   }
   rows.sort((a, b) => b[2] - a[2]);
-  console.log(`${name}: per pending retry`);
+  console.log(`${name}: per pending retry (${pending.length} calls waiting)`);
   for (const [key, count, bytes] of rows) {
     console.log(
       `  ${key.padEnd(44)} ${count.toFixed(2).padStart(6)} × ${bytes.toFixed(0).padStart(5)} B`,

@@ -102,15 +102,45 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 }
 
 /**
- * What a retry costs in a token bucket: `timeoutCost` after a timeout, else `retryCost`.
+ * A token bucket's checked options with their defaults; `costOf` is what a retry costs after an
+ * outcome (`timeoutCost` after a timeout, else `retryCost`). Shared with the Redis version.
  *
  * @internal
  */
-export function retryCosts(options: TokenBucketOptions): (outcome: unknown) => number {
+export function tokenBucketSettings(options: TokenBucketOptions) {
   const retryCost = positive('retryCost', options.retryCost, 5);
   const timeoutCost = positive('timeoutCost', options.timeoutCost, 10);
   const isTimeout = options.isTimeout ?? isTimeoutError;
-  return (outcome) => (isTimeout(outcome) ? timeoutCost : retryCost);
+  return {
+    capacity: positive('capacity', options.capacity, 500),
+    successIncrement: positive('successIncrement', options.successIncrement, 1),
+    costOf: (outcome: unknown): number => (isTimeout(outcome) ? timeoutCost : retryCost),
+  };
+}
+
+/**
+ * A throttle's checked options with their defaults. Shared with the Redis version.
+ *
+ * @internal
+ */
+export function throttleSettings(options: ThrottleOptions) {
+  return {
+    maxTokens: positive('maxTokens', options.maxTokens, 10),
+    tokenRatio: positive('tokenRatio', options.tokenRatio, 0.1),
+  };
+}
+
+/**
+ * A ratio budget's checked options with their defaults. Shared with the Redis version.
+ *
+ * @internal
+ */
+export function ratioSettings(options: RatioOptions) {
+  return {
+    ttl: positive('ttl', options.ttl, 10),
+    minRetriesPerSecond: positive('minRetriesPerSecond', options.minRetriesPerSecond, 10),
+    percentCanRetry: positive('percentCanRetry', options.percentCanRetry, 0.2),
+  };
 }
 
 /**
@@ -129,9 +159,7 @@ export function retryCosts(options: TokenBucketOptions): (outcome: unknown) => n
  * ```
  */
 export function tokenBucket(options: TokenBucketOptions = {}): TokenBucket {
-  const capacity = positive('capacity', options.capacity, 500);
-  const successIncrement = positive('successIncrement', options.successIncrement, 1);
-  const costOf = retryCosts(options);
+  const { capacity, successIncrement, costOf } = tokenBucketSettings(options);
   let tokens = capacity;
   return {
     tryRetry(call) {
@@ -200,8 +228,7 @@ export interface ThrottleState {
  * ```
  */
 export function throttle(options: ThrottleOptions = {}): Throttle {
-  const maxTokens = positive('maxTokens', options.maxTokens, 10);
-  const tokenRatio = positive('tokenRatio', options.tokenRatio, 0.1);
+  const { maxTokens, tokenRatio } = throttleSettings(options);
   let tokens = maxTokens;
   const retrying = (): boolean => tokens > maxTokens / 2;
   return {
@@ -272,9 +299,7 @@ export interface RatioState {
  * ```
  */
 export function ratio(options: RatioOptions = {}): Ratio {
-  const ttl = positive('ttl', options.ttl, 10);
-  const minRetriesPerSecond = positive('minRetriesPerSecond', options.minRetriesPerSecond, 10);
-  const percentCanRetry = positive('percentCanRetry', options.percentCanRetry, 0.2);
+  const { ttl, minRetriesPerSecond, percentCanRetry } = ratioSettings(options);
   const clock = options.clock ?? systemClock;
   // One slot per second of the window: [second, requests, retries].
   const slots: [number, number, number][] = [];

@@ -171,16 +171,17 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     let start: number;
     let limits: Limits;
     let value: unknown;
-    // One closure on the success path: the rejection handler.
-    const retry = (error: unknown): Promise<unknown> =>
-      runAsync(
-        afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest), true, error),
-      );
+    let retry: (error: unknown) => Promise<unknown>;
     try {
       // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
       if (!plan.direct) return runAsync(begin(plan, target, this, collect(count, a, b, c, rest)));
       start = startTime(plan);
       limits = plan.limits ?? plan.resolve();
+      // One closure on the success path: the rejection handler.
+      retry = (error) =>
+        runAsync(
+          afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest), true, error),
+        );
       try {
         value = invoke(target, this, count, a, b, c, rest);
       } catch (error) {

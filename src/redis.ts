@@ -22,11 +22,13 @@ import {
   type RatioOptions,
   type RetryBudget,
   ratio,
-  retryCosts,
+  ratioSettings,
   type ThrottleOptions,
   type TokenBucketOptions,
   throttle,
+  throttleSettings,
   tokenBucket,
+  tokenBucketSettings,
 } from './budget.js';
 import { checkNumber, typeError } from './validate.js';
 
@@ -105,18 +107,18 @@ function evaluate(
 }
 
 type Hook = 'onRequest' | 'onFailure' | 'onSuccess' | 'tryRetry';
+type Script = { script: string; args: (call: BudgetCall) => (string | number)[] };
 
 /**
- * Builds a Redis-backed budget from one script per hook; `local` is the same budget kept in this
- * process, used when Redis fails and the policy is open.
+ * Builds a Redis-backed budget from one script per hook it has (a hook without a script is left
+ * out, so that the loop does not await it); `local` is the same budget kept in this process, used
+ * when Redis fails and the policy is open.
  */
 function redisBudget(
   client: RedisClient,
   options: RedisBudgetOptions,
   local: RetryBudget,
-  scripts: Partial<
-    Record<Hook, { script: string; args: (call: BudgetCall) => (string | number)[] }>
-  >,
+  scripts: { tryRetry: Script } & Partial<Record<Exclude<Hook, 'tryRetry'>, Script>>,
   keys: readonly string[],
 ): RetryBudget {
   if (
@@ -143,11 +145,9 @@ function redisBudget(
   ) {
     throw typeError('onRedisError', "'open' or 'closed'", options.onRedisError);
   }
-  const hook = (name: Hook) => {
-    const entry = scripts[name];
+  const hook = (name: Hook, entry: Script) => {
     const fallback = local[name]?.bind(local) as ((call: BudgetCall) => unknown) | undefined;
     return async (call: BudgetCall): Promise<unknown> => {
-      if (entry === undefined) return name === 'tryRetry' ? true : undefined;
       try {
         const reply = await evaluate(client, timeoutMs, entry.script, keys, entry.args(call));
         return name === 'tryRetry' ? Number(reply) === 1 : undefined;
@@ -158,12 +158,14 @@ function redisBudget(
       }
     };
   };
-  return {
-    onRequest: hook('onRequest'),
-    onFailure: hook('onFailure'),
-    onSuccess: hook('onSuccess'),
-    tryRetry: hook('tryRetry') as (call: BudgetCall) => Promise<boolean>,
+  const budget: RetryBudget = {
+    tryRetry: hook('tryRetry', scripts.tryRetry) as (call: BudgetCall) => Promise<boolean>,
   };
+  for (const name of ['onRequest', 'onFailure', 'onSuccess'] as const) {
+    const entry = scripts[name];
+    if (entry !== undefined) budget[name] = hook(name, entry);
+  }
+  return budget;
 }
 
 // Lua numbers become Redis integers when returned: state is stored and returned as strings.
@@ -195,8 +197,7 @@ export function redisTokenBucket(
   options: RedisBudgetOptions & TokenBucketOptions,
 ): RetryBudget {
   const local = tokenBucket(options);
-  const capacity = options.capacity ?? 500;
-  const costOf = retryCosts(options);
+  const { capacity, successIncrement, costOf } = tokenBucketSettings(options);
   return redisBudget(
     client,
     options,
@@ -211,10 +212,7 @@ export function redisTokenBucket(
       },
       onSuccess: {
         script: TOKEN_SUCCESS,
-        args: (call) => [
-          capacity,
-          typeof call.memo === 'number' ? call.memo : (options.successIncrement ?? 1),
-        ],
+        args: (call) => [capacity, typeof call.memo === 'number' ? call.memo : successIncrement],
       },
     },
     [options.key],
@@ -249,15 +247,14 @@ export function redisThrottle(
   options: RedisBudgetOptions & ThrottleOptions,
 ): RetryBudget {
   const local = throttle(options);
-  const maxTokens = options.maxTokens ?? 10;
-  const ratioOf = options.tokenRatio ?? 0.1;
+  const { maxTokens, tokenRatio } = throttleSettings(options);
   return redisBudget(
     client,
     options,
     local,
     {
       onFailure: { script: THROTTLE_ADD, args: () => [maxTokens, -1] },
-      onSuccess: { script: THROTTLE_ADD, args: () => [maxTokens, ratioOf] },
+      onSuccess: { script: THROTTLE_ADD, args: () => [maxTokens, tokenRatio] },
       tryRetry: { script: THROTTLE_ASK, args: () => [maxTokens] },
     },
     [options.key],
@@ -306,7 +303,7 @@ export function redisRatio(
   options: RedisBudgetOptions & RatioOptions,
 ): RetryBudget {
   const local = ratio(options);
-  const ttl = options.ttl ?? 10;
+  const { ttl, minRetriesPerSecond, percentCanRetry } = ratioSettings(options);
   return redisBudget(
     client,
     options,
@@ -315,7 +312,7 @@ export function redisRatio(
       onRequest: { script: RATIO_REQUEST, args: () => [ttl] },
       tryRetry: {
         script: RATIO_RETRY,
-        args: () => [ttl, options.minRetriesPerSecond ?? 10, options.percentCanRetry ?? 0.2],
+        args: () => [ttl, minRetriesPerSecond, percentCanRetry],
       },
     },
     [`${options.key}:requests`, `${options.key}:retries`],

@@ -1,0 +1,33 @@
+// What the memory measurements share: the library named on the command line, and calls of it that
+// each failed once and now wait a minute (a pending retry).
+import { libraries } from './libraries.js';
+
+/** The library named by the first argument; exits with `usage` when it is unknown or gc is off. */
+export function libraryFromArgs(usage) {
+  const library = libraries[process.argv[2]];
+  if (!library || typeof globalThis.gc !== 'function') {
+    console.error(`usage: ${usage}`);
+    process.exit(2);
+  }
+  return library;
+}
+
+/** A wrapped function whose every attempt fails: 3 tries, a minute between them. */
+export function failingWrapped(library) {
+  const failure = new Error('down');
+  return library.wrap(() => Promise.reject(failure), { tries: 3, wait: 60 });
+}
+
+/** Starts `count` calls of `wrapped`; they stay pending, waiting to retry. */
+export function startCalls(wrapped, count) {
+  const pending = [];
+  for (let i = 0; i < count; i++) pending.push(wrapped(i).catch(() => {}));
+  return pending;
+}
+
+/** Lets the calls reach their wait, then collects garbage. */
+export async function settle() {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  globalThis.gc();
+  globalThis.gc();
+}
