@@ -10,12 +10,10 @@ import {
   ATTEMPT,
   afterFirst,
   begin,
-  type Effect,
+  Ended,
   type Limits,
   type Plan,
-  type Program,
   type Run,
-  retryLoop,
   startTime,
 } from './loop.js';
 import { isThenable, thenableError } from './validate.js';
@@ -24,23 +22,6 @@ type Target = (...args: never[]) => unknown;
 
 const ASYNC_HINT =
   'async targets and callbacks need the async twin (onException, onPredicate, retryContext)';
-
-/** The value the loop returned. */
-class Ended {
-  readonly value: unknown;
-  constructor(value: unknown) {
-    this.value = value;
-  }
-}
-
-/**
- * The loop's next effect, or an `Ended` once it has returned. Not inlined: an async function keeps
- * every local across an `await`, and a held iterator result would outlive each wait.
- */
-function advance(program: Program, input: unknown): Effect | Ended {
-  const step = program.next(input);
-  return step.done ? new Ended(step.value) : step.value;
-}
 
 /** An attempt: the target called with the call's `this` and arguments. */
 function callTarget(run: Run): unknown {
@@ -53,10 +34,10 @@ function callTarget(run: Run): unknown {
  * end; without, it resolves to `ATTEMPT` where the loop asks for one, for the block form to hand
  * it to the user.
  */
-export async function driveAsync(program: Program, run: Run, attempts = false): Promise<unknown> {
+export async function driveAsync(run: Run, attempts = false): Promise<unknown> {
   let input: unknown;
   for (;;) {
-    const effect = advance(program, input);
+    const effect = run.step(input);
     input = undefined;
     if (effect instanceof Ended) return effect.value;
     if (effect === ATTEMPT) {
@@ -86,10 +67,10 @@ export async function driveAsync(program: Program, run: Run, attempts = false): 
 }
 
 /** The same for the sync twins: blocks for sleeps, refuses thenables. */
-export function driveSync(program: Program, run: Run, attempts = false): unknown {
+export function driveSync(run: Run, attempts = false): unknown {
   let input: unknown;
   for (;;) {
-    const effect = advance(program, input);
+    const effect = run.step(input);
     input = undefined;
     if (effect instanceof Ended) return effect.value;
     if (effect === ATTEMPT) {
@@ -114,11 +95,11 @@ export function driveSync(program: Program, run: Run, attempts = false): unknown
 }
 
 function runAsync(run: Run): Promise<unknown> {
-  return driveAsync(retryLoop(run), run, true);
+  return driveAsync(run, true);
 }
 
 function runSync(run: Run): unknown {
-  return driveSync(retryLoop(run), run, true);
+  return driveSync(run, true);
 }
 
 /** Outside the attempt's try: a thenable is a usage error for the caller, not a failed attempt. */

@@ -1,7 +1,7 @@
 /**
- * The retry loop, written once: a generator that decides and describes the work (attempt, call a
+ * The retry loop, written once: generators that decide and describe the work (attempt, call a
  * user callback, sleep) as effects, which a sync or an async driver performs (see `drivers.ts`).
- * It holds every decision of the contract's section 5, so the twins cannot drift apart.
+ * They hold every decision of the contract's section 5, so the twins cannot drift apart.
  *
  * @internal
  * @module
@@ -82,6 +82,8 @@ export class Run {
   waits: Iterator<number, unknown, unknown> | undefined = undefined;
   /** What the budget sees of this call; made when a budget is first told of it. */
   budgetCall: BudgetCall | undefined = undefined;
+  /** The round in progress; none during a wait, so that a pending retry holds no generator. */
+  round: Round | undefined = undefined;
 
   constructor(
     plan: Plan,
@@ -113,6 +115,17 @@ export class Run {
     this.elapsed = now - this.start;
     return this;
   }
+
+  /**
+   * The loop's next effect, given what the last one gave (`input`). After a wait it starts the next
+   * round. A method of its own, so that the driver's frame holds no iterator result.
+   */
+  step(input: unknown): Effect {
+    this.round ??= retryLoop(this, true);
+    const { done, value } = this.round.next(input);
+    if (done) this.round = undefined;
+    return value;
+  }
 }
 
 /** The effect that asks the driver for an attempt; the driver calls `run.settle` with its outcome. */
@@ -126,12 +139,25 @@ export interface CallEffect {
   readonly self?: unknown;
 }
 
+/** The call's end: the value it returns. */
+export class Ended {
+  readonly value: unknown;
+  constructor(value: unknown) {
+    this.value = value;
+  }
+}
+
 /**
- * An effect: make an attempt, call a callback, or — a number — sleep that many seconds (a bare
- * number, so that a pending wait holds no effect object).
+ * One round of the loop: it yields attempts and callback calls, and returns the wait before the
+ * next round — a bare number of seconds, so that a pending wait holds no object — or the call's end.
  */
-export type Effect = typeof ATTEMPT | CallEffect | number;
-export type Program = Generator<Effect, unknown, unknown>;
+export type Round = Generator<Request, number | Ended, unknown>;
+
+/** What a round yields: a request for an attempt or for a callback call. */
+type Request = typeof ATTEMPT | CallEffect;
+
+/** What a driver performs: an attempt, a callback call, a sleep (seconds), or the call's end. */
+export type Effect = typeof ATTEMPT | CallEffect | number | Ended;
 
 /** Starts one call's state: reads the clock and resolves lazy options (contract §5 step 1). */
 export function begin(
@@ -160,6 +186,7 @@ export function afterFirst(
 ): Run {
   const run = new Run(plan, limits, start, target, self, args);
   run.tries = 1;
+  run.round = retryLoop(run, false);
   return run.settle(threw, result);
 }
 
@@ -185,7 +212,7 @@ function outcomeDetails(run: Run): Details {
 function* notify(
   handlers: readonly Callback[],
   payload: Details,
-): Generator<Effect, void, unknown> {
+): Generator<Request, void, unknown> {
   for (const handler of handlers) yield { fn: handler, args: [payload] };
 }
 
@@ -193,7 +220,7 @@ function* notify(
 function* tell(
   run: Run,
   hook: 'onRequest' | 'onFailure' | 'onSuccess' | 'tryRetry',
-): Generator<Effect, unknown, unknown> {
+): Generator<Request, unknown, unknown> {
   // Only called for a plan with a budget; its optional hooks may be missing.
   const budget = run.plan.budget as RetryBudget;
   const method = budget[hook];
@@ -209,7 +236,7 @@ function* tell(
 export type GiveupReason = 'maxTries' | 'maxTime' | 'giveup' | 'exhausted' | 'aborted' | 'budget';
 
 /** Runs `onGiveup` with the last outcome and `reason`. */
-function* giveUpWith(run: Run, reason: GiveupReason): Generator<Effect, void, unknown> {
+function* giveUpWith(run: Run, reason: GiveupReason): Generator<Request, void, unknown> {
   if (run.plan.onGiveup === undefined) return;
   const ended = outcomeDetails(run);
   ended.reason = reason;
@@ -217,7 +244,7 @@ function* giveUpWith(run: Run, reason: GiveupReason): Generator<Effect, void, un
 }
 
 /** Ends the call because its signal aborted: `onGiveup` (reason `'aborted'`), then `signal.reason`. */
-function* abort(run: Run): Generator<Effect, never, unknown> {
+function* abort(run: Run): Generator<Request, never, unknown> {
   const reason = (run.plan.signal as AbortSignal).reason;
   if (run.plan.predicate === undefined) {
     // Exception twins report the abort reason as the exception; predicate twins, the last value.
@@ -229,7 +256,7 @@ function* abort(run: Run): Generator<Effect, never, unknown> {
 }
 
 /** What comes before an attempt: the abort check and `onTry` (of plans not `direct`). */
-function* beforeAttempt(run: Run): Generator<Effect, void, unknown> {
+function* beforeAttempt(run: Run): Generator<Request, void, unknown> {
   const { onTry, signal } = run.plan;
   if (signal?.aborted) yield* abort(run);
   if (onTry !== undefined) {
@@ -296,82 +323,77 @@ function plannedWait(run: Run): number | 'exhausted' | 'maxTime' {
   return Math.min(wait, left);
 }
 
-function giveUp(run: Run, raise: boolean): unknown {
-  if (!run.threw) return run.result;
+function giveUp(run: Run, raise: boolean): Ended {
+  if (!run.threw) return new Ended(run.result);
   if (raise) throw run.result;
-  return undefined;
+  return new Ended(undefined);
 }
 
 /**
- * The retry loop of one call (contract §5). A driver starts it on a `Run` either before the first
- * attempt (`tries === 0`) or after a first attempt it made itself (`run.settle` already called).
- * It returns the call's value or throws the error the call ends with.
+ * One round of the retry loop of a call (contract §5): an attempt — unless the driver made the
+ * first one itself and called `run.settle` — then its outcome, and either the call's end or the
+ * wait before the next round. It throws the error the call ends with.
  */
-export function* retryLoop(run: Run): Program {
+function* retryLoop(run: Run, attempt: boolean): Round {
   const { plan, limits } = run;
-  // A plan with a budget is never `direct`: its loop starts before the first attempt.
-  if (plan.budget !== undefined) yield* tell(run, 'onRequest');
-  for (let attempt = run.tries === 0; ; attempt = true) {
-    if (attempt) {
-      // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
-      if (!plan.direct) yield* beforeAttempt(run);
-      run.tries += 1;
-      yield ATTEMPT;
-    }
-    if (run.threw) {
-      // An error the decorator does not catch propagates at once, untouched, with no handler.
-      if (!plan.catches(run.result)) throw run.result;
-    } else if (
-      plan.predicate === undefined ||
-      !(yield { fn: plan.predicate, args: [run.result] })
-    ) {
-      if (plan.budget !== undefined) yield* tell(run, 'onSuccess');
-      if (plan.onSuccess !== undefined) {
-        yield* notify(plan.onSuccess, plan.predicate ? outcomeDetails(run) : details(run));
-      }
-      return run.result;
-    }
-    if (plan.budget !== undefined) yield* tell(run, 'onFailure');
-    // A failure once the signal has aborted (the abort reason itself, say) is never retried.
-    if (plan.signal?.aborted) yield* abort(run);
-
-    const reason: GiveupReason | undefined =
-      plan.giveup !== undefined &&
-      (yield { fn: plan.giveup, args: [run.result, outcomeDetails(run)] })
-        ? 'giveup'
-        : run.tries >= limits.maxTries
-          ? 'maxTries'
-          : run.elapsed >= limits.maxTime
-            ? 'maxTime'
-            : undefined;
-    if (reason !== undefined) {
-      yield* giveUpWith(run, reason);
-      return giveUp(run, plan.raiseOnGiveup);
-    }
-
-    const wait = plannedWait(run);
-    if (typeof wait !== 'number') {
-      yield* giveUpWith(run, wait);
-      // An exhausted wait generator always rethrows an error, even with raiseOnGiveup false.
-      return giveUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
-    }
-    // The budget is asked last, so that a refusal is the only reason this retry does not happen.
-    if (plan.budget !== undefined && !(yield* tell(run, 'tryRetry'))) {
-      yield* giveUpWith(run, 'budget');
-      return giveUp(run, plan.raiseOnGiveup);
-    }
-
-    if (plan.onBackoff !== undefined) {
-      const backoff = details(run);
-      if (run.threw) {
-        backoff.wait = wait;
-        backoff.exception = run.result;
-      } else {
-        backoff.value = run.result;
-        backoff.wait = wait;
-      }
-      yield* notify(plan.onBackoff, backoff);
-    }
-    yield wait;
+  // A plan with a budget is never `direct`: its first round starts before the first attempt.
+  if (run.tries === 0 && plan.budget !== undefined) yield* tell(run, 'onRequest');
+  if (attempt) {
+    // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
+    if (!plan.direct) yield* beforeAttempt(run);
+    run.tries += 1;
+    yield ATTEMPT;
   }
+  if (run.threw) {
+    // An error the decorator does not catch propagates at once, untouched, with no handler.
+    if (!plan.catches(run.result)) throw run.result;
+  } else if (plan.predicate === undefined || !(yield { fn: plan.predicate, args: [run.result] })) {
+    if (plan.budget !== undefined) yield* tell(run, 'onSuccess');
+    if (plan.onSuccess !== undefined) {
+      yield* notify(plan.onSuccess, plan.predicate ? outcomeDetails(run) : details(run));
+    }
+    return new Ended(run.result);
+  }
+  if (plan.budget !== undefined) yield* tell(run, 'onFailure');
+  // A failure once the signal has aborted (the abort reason itself, say) is never retried.
+  if (plan.signal?.aborted) yield* abort(run);
+
+  const reason: GiveupReason | undefined =
+    plan.giveup !== undefined &&
+    (yield { fn: plan.giveup, args: [run.result, outcomeDetails(run)] })
+      ? 'giveup'
+      : run.tries >= limits.maxTries
+        ? 'maxTries'
+        : run.elapsed >= limits.maxTime
+          ? 'maxTime'
+          : undefined;
+  if (reason !== undefined) {
+    yield* giveUpWith(run, reason);
+    return giveUp(run, plan.raiseOnGiveup);
+  }
+
+  const wait = plannedWait(run);
+  if (typeof wait !== 'number') {
+    yield* giveUpWith(run, wait);
+    // An exhausted wait generator always rethrows an error, even with raiseOnGiveup false.
+    return giveUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
+  }
+  // The budget is asked last, so that a refusal is the only reason this retry does not happen.
+  if (plan.budget !== undefined && !(yield* tell(run, 'tryRetry'))) {
+    yield* giveUpWith(run, 'budget');
+    return giveUp(run, plan.raiseOnGiveup);
+  }
+
+  if (plan.onBackoff !== undefined) {
+    const backoff = details(run);
+    if (run.threw) {
+      backoff.wait = wait;
+      backoff.exception = run.result;
+    } else {
+      backoff.value = run.result;
+      backoff.wait = wait;
+    }
+    yield* notify(plan.onBackoff, backoff);
+  }
+  return wait;
 }

@@ -5,7 +5,7 @@
  */
 
 import { driveAsync, driveSync } from './drivers.js';
-import { ATTEMPT, begin, type Plan, type Program, type Run, retryLoop } from './loop.js';
+import { ATTEMPT, begin, type Plan, type Run } from './loop.js';
 import { catcher, makePlan } from './options.js';
 import type {
   AsyncOptions,
@@ -131,7 +131,7 @@ class SyncAttempt extends Recorder implements AttemptSync {
 /** One loop of the block form, stepped by the user's `for` loop. */
 class Loop<A extends Recorder> {
   readonly plan: Plan;
-  started: { readonly run: Run; readonly program: Program } | undefined = undefined;
+  run: Run | undefined = undefined;
   attempt: A | undefined = undefined;
   done = false;
 
@@ -140,15 +140,14 @@ class Loop<A extends Recorder> {
   }
 
   /** Starts the loop, or hands the last attempt's outcome to it. */
-  resume(): { run: Run; program: Program } {
-    if (this.started === undefined) {
-      const run = begin(this.plan, undefined, undefined, undefined);
-      this.started = { run, program: retryLoop(run) };
+  resume(): Run {
+    if (this.run === undefined) {
+      this.run = begin(this.plan, undefined, undefined, undefined);
     } else {
       const attempt = this.attempt as A;
-      this.started.run.settle(attempt.threw, attempt.result);
+      this.run.settle(attempt.threw, attempt.result);
     }
-    return this.started;
+    return this.run;
   }
 
   finish(): IteratorResult<never, undefined> {
@@ -162,8 +161,8 @@ class AsyncLoop extends Loop<AsyncAttempt> implements AsyncIterableIterator<Atte
     if (this.done) return this.finish();
     try {
       await this.attempt?.pending;
-      const { run, program } = this.resume();
-      if ((await driveAsync(program, run)) !== ATTEMPT) return this.finish();
+      const run = this.resume();
+      if ((await driveAsync(run)) !== ATTEMPT) return this.finish();
       this.attempt = new AsyncAttempt(run.tries, this.plan.catches);
       return { done: false, value: this.attempt };
     } catch (error) {
@@ -185,8 +184,8 @@ class SyncLoop extends Loop<SyncAttempt> implements IterableIterator<AttemptSync
   next(): IteratorResult<AttemptSync, undefined> {
     if (this.done) return this.finish();
     try {
-      const { run, program } = this.resume();
-      if (driveSync(program, run) !== ATTEMPT) return this.finish();
+      const run = this.resume();
+      if (driveSync(run) !== ATTEMPT) return this.finish();
       this.attempt = new SyncAttempt(run.tries, this.plan.catches);
       return { done: false, value: this.attempt };
     } catch (error) {
