@@ -10,11 +10,13 @@ import {
   ATTEMPT,
   afterFirst,
   begin,
+  type CallEffect,
   Ended,
   type Limits,
   type Plan,
   type Run,
   startTime,
+  Thrown,
 } from './loop.js';
 import { isThenable, thenableError } from './validate.js';
 
@@ -23,83 +25,62 @@ type Target = (...args: never[]) => unknown;
 const ASYNC_HINT =
   'async targets and callbacks need the async twin (onException, onPredicate, retryContext)';
 
-/** An attempt: the target called with the call's `this` and arguments. */
-function callTarget(run: Run): unknown {
-  return (run.target as Target).apply(run.self, run.args as never[]);
+/** Performs an effect of the loop: makes the attempt, calls the callback, or starts the sleep. */
+function perform(run: Run, effect: typeof ATTEMPT | CallEffect | number, sync: boolean): unknown {
+  if (effect === ATTEMPT) return (run.target as Target).apply(run.self, run.args as never[]);
+  if (typeof effect === 'number') {
+    return sync ? run.plan.clock.sleepSync(effect) : run.plan.clock.sleep(effect, run.plan.signal);
+  }
+  return effect.fn.apply(effect.self, effect.args as never[]);
 }
 
 /**
- * Runs the loop's effects, awaiting callbacks and sleeps, and resolves to the call's value. With
- * `attempts`, it makes the attempts too, awaiting the target in this same frame, and runs to the
- * end; without, it resolves to `ATTEMPT` where the loop asks for one, for the block form to hand
- * it to the user.
+ * Runs the loop's effects, awaiting what they return, and resolves to the call's value. `input`
+ * is the outcome of an effect performed before: the first attempt, made by the caller, or the
+ * block form's attempt. The block form's loop has no target: where the loop asks for an attempt,
+ * it resolves to `ATTEMPT`, for the block form to hand the attempt to the user.
+ *
+ * No parameter has a default: with one, an async function keeps the arguments as they were
+ * passed beside its variables, and a pending wait would hold the first attempt's outcome.
  */
-export async function driveAsync(run: Run, attempts = false): Promise<unknown> {
-  let input: unknown;
+export async function driveAsync(run: Run, input: unknown): Promise<unknown> {
   for (;;) {
     const effect = run.step(input);
-    input = undefined;
     if (effect instanceof Ended) return effect.value;
-    if (effect === ATTEMPT) {
-      if (!attempts) return ATTEMPT;
-      let threw = false;
-      try {
-        input = await callTarget(run);
-      } catch (error) {
-        threw = true;
-        input = error;
-      }
-      run.settle(threw, input);
-      input = undefined;
-    } else if (typeof effect === 'number') {
-      try {
-        await run.plan.clock.sleep(effect, run.plan.signal);
-      } catch (error) {
-        // An abort ends the wait; the loop then stops before the next attempt.
-        if (!run.plan.signal?.aborted) throw error;
-      }
-    } else {
-      input = effect.fn.apply(effect.self, effect.args as never[]);
+    if (effect === ATTEMPT && run.plan.block) return ATTEMPT;
+    try {
+      input = perform(run, effect, false);
       // Stryker disable next-line ConditionalExpression: awaiting a plain value gives it back; the check only saves a tick
       if (isThenable(input)) input = await input;
+    } catch (error) {
+      // A callback's error ends the call; what an attempt or a sleep threw, the loop judges.
+      if (typeof effect === 'object') throw error;
+      input = new Thrown(error);
     }
   }
 }
 
 /** The same for the sync twins: blocks for sleeps, refuses thenables. */
-export function driveSync(run: Run, attempts = false): unknown {
-  let input: unknown;
+export function driveSync(run: Run, input: unknown): unknown {
   for (;;) {
     const effect = run.step(input);
-    input = undefined;
     if (effect instanceof Ended) return effect.value;
-    if (effect === ATTEMPT) {
-      if (!attempts) return ATTEMPT;
-      let value: unknown;
-      try {
-        value = callTarget(run);
-      } catch (error) {
-        run.settle(true, error);
-        continue;
-      }
-      checkNotThenable(value);
-      run.settle(false, value);
-    } else if (typeof effect === 'number') {
-      input = run.plan.clock.sleepSync(effect);
-      if (isThenable(input)) throw thenableError('clock.sleepSync', input, ASYNC_HINT);
-    } else {
-      input = effect.fn.apply(effect.self, effect.args as never[]);
-      if (isThenable(input)) throw thenableError(effect.fn.name || 'A callback', input, ASYNC_HINT);
+    if (effect === ATTEMPT && run.plan.block) return ATTEMPT;
+    try {
+      input = perform(run, effect, true);
+    } catch (error) {
+      if (typeof effect === 'object') throw error;
+      input = new Thrown(error);
     }
+    // Outside the try: a thenable is a usage error for the caller, not a failed attempt.
+    if (isThenable(input)) throw thenableError(performer(effect), input, ASYNC_HINT);
   }
 }
 
-function runAsync(run: Run): Promise<unknown> {
-  return driveAsync(run, true);
-}
-
-function runSync(run: Run): unknown {
-  return driveSync(run, true);
+/** Who performed an effect, for the error that a thenable is where a value was due. */
+function performer(effect: typeof ATTEMPT | CallEffect | number): string {
+  if (effect === ATTEMPT) return 'The target';
+  return typeof effect === 'number' ? 'clock.sleepSync' : effect.fn.name || 'A callback';
 }
 
 /** Outside the attempt's try: a thenable is a usage error for the caller, not a failed attempt. */
@@ -155,13 +136,15 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     let retry: (error: unknown) => Promise<unknown>;
     try {
       // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-      if (!plan.direct) return runAsync(begin(plan, target, this, collect(count, a, b, c, rest)));
+      if (!plan.direct)
+        return driveAsync(begin(plan, target, this, collect(count, a, b, c, rest)), undefined);
       start = startTime(plan);
       limits = plan.limits ?? plan.resolve();
       // One closure on the success path: the rejection handler.
       retry = (error) =>
-        runAsync(
-          afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest), true, error),
+        driveAsync(
+          afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest)),
+          new Thrown(error),
         );
       try {
         value = invoke(target, this, count, a, b, c, rest);
@@ -176,17 +159,9 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     if (plan.fastSuccess) return Promise.resolve(value).then(undefined, retry);
     return Promise.resolve(value).then(
       (result) =>
-        runAsync(
-          afterFirst(
-            plan,
-            limits,
-            start,
-            target,
-            this,
-            collect(count, a, b, c, rest),
-            false,
-            result,
-          ),
+        driveAsync(
+          afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest)),
+          result,
         ),
       retry,
     );
@@ -197,18 +172,18 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
 export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]): unknown {
     // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-    if (!plan.direct) return runSync(begin(plan, target, this, args));
+    if (!plan.direct) return driveSync(begin(plan, target, this, args), undefined);
     const start = startTime(plan);
     const limits = plan.limits ?? plan.resolve();
     let value: unknown;
     try {
       value = target.apply(this, args as never[]);
     } catch (error) {
-      return runSync(afterFirst(plan, limits, start, target, this, args, true, error));
+      return driveSync(afterFirst(plan, limits, start, target, this, args), new Thrown(error));
     }
     checkNotThenable(value);
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
     if (plan.fastSuccess) return value;
-    return runSync(afterFirst(plan, limits, start, target, this, args, false, value));
+    return driveSync(afterFirst(plan, limits, start, target, this, args), value);
   };
 }

@@ -102,10 +102,10 @@ export class Run {
   }
 
   /** Records an attempt's outcome and reads the clock, as the loop does after every attempt. */
-  settle(threw: boolean, result: unknown): this {
+  settle(threw: boolean, result: unknown): void {
     this.threw = threw;
     this.result = result;
-    if (!this.plan.timed) return this;
+    if (!this.plan.timed) return;
     const now = this.plan.clock.now();
     if (typeof now !== 'number') {
       if (isThenable(now))
@@ -113,25 +113,39 @@ export class Run {
       throw new TypeError(`Expected clock.now() to return a number of seconds, got ${show(now)}`);
     }
     this.elapsed = now - this.start;
-    return this;
   }
 
   /**
-   * The loop's next effect, given what the last one gave (`input`). After a wait it starts the next
-   * round. A method of its own, so that the driver's frame holds no iterator result.
+   * The loop's next effect, given the outcome of the last one (`input`: what it gave, or, for an
+   * attempt or a sleep, a `Thrown`). Without a round in progress — at the start, after a wait — it
+   * starts one. A method of its own, so that the driver's frame holds no iterator result.
    */
   step(input: unknown): Effect {
-    this.round ??= retryLoop(this, true);
+    if (this.round === undefined) {
+      // A wait that ends early because the signal aborted is no error: the round stops before its
+      // attempt.
+      if (input instanceof Thrown && !this.plan.signal?.aborted) throw input.error;
+      this.round = retryLoop(this);
+      input = undefined;
+    }
     const { done, value } = this.round.next(input);
     if (done) this.round = undefined;
     return value;
   }
 }
 
-/** The effect that asks the driver for an attempt; the driver calls `run.settle` with its outcome. */
+/** The outcome of an attempt or a sleep that threw (or rejected), as `Run.step` takes it. */
+export class Thrown {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
+/** The effect that asks the driver for an attempt; the next step takes its outcome. */
 export const ATTEMPT: unique symbol = Symbol('attempt');
 
-/** Call a user callback; the driver resumes the loop with its (awaited) result. */
+/** Call a user callback; the driver resumes the loop with its (awaited) result, or ends the call with its error. */
 export interface CallEffect {
   readonly fn: Callback;
   readonly args: readonly unknown[];
@@ -172,7 +186,8 @@ export function begin(
 
 /**
  * The `Run` of a call whose first attempt the driver made itself, outside the loop (the fast path
- * of a plan without `onTry`): built only when that attempt did not simply succeed.
+ * of a `direct` plan): built only when that attempt did not simply succeed, and stepped to the
+ * point where its loop asks for that attempt. The driver's next step hands it the outcome.
  */
 export function afterFirst(
   plan: Plan,
@@ -181,13 +196,10 @@ export function afterFirst(
   target: Callback,
   self: unknown,
   args: readonly unknown[],
-  threw: boolean,
-  result: unknown,
 ): Run {
   const run = new Run(plan, limits, start, target, self, args);
-  run.tries = 1;
-  run.round = retryLoop(run, false);
-  return run.settle(threw, result);
+  run.step(undefined);
+  return run;
 }
 
 /** When the call starts: the clock, if anything uses elapsed time. */
@@ -330,20 +342,18 @@ function giveUp(run: Run, raise: boolean): Ended {
 }
 
 /**
- * One round of the retry loop of a call (contract §5): an attempt — unless the driver made the
- * first one itself and called `run.settle` — then its outcome, and either the call's end or the
- * wait before the next round. It throws the error the call ends with.
+ * One round of the retry loop of a call (contract §5): an attempt and its outcome, then either the
+ * call's end or the wait before the next round. It throws the error the call ends with.
  */
-function* retryLoop(run: Run, attempt: boolean): Round {
+function* retryLoop(run: Run): Round {
   const { plan, limits } = run;
-  // A plan with a budget is never `direct`: its first round starts before the first attempt.
   if (run.tries === 0 && plan.budget !== undefined) yield* tell(run, 'onRequest');
-  if (attempt) {
-    // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
-    if (!plan.direct) yield* beforeAttempt(run);
-    run.tries += 1;
-    yield ATTEMPT;
-  }
+  // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
+  if (!plan.direct) yield* beforeAttempt(run);
+  run.tries += 1;
+  const outcome = yield ATTEMPT;
+  if (outcome instanceof Thrown) run.settle(true, outcome.error);
+  else run.settle(false, outcome);
   if (run.threw) {
     // An error the decorator does not catch propagates at once, untouched, with no handler.
     if (!plan.catches(run.result)) throw run.result;

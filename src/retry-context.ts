@@ -5,7 +5,7 @@
  */
 
 import { driveAsync, driveSync } from './drivers.js';
-import { ATTEMPT, begin, type Plan, type Run } from './loop.js';
+import { ATTEMPT, begin, type Plan, type Run, Thrown } from './loop.js';
 import { catcher, makePlan } from './options.js';
 import type {
   AsyncOptions,
@@ -62,8 +62,8 @@ export interface AttemptSync {
 /** What both attempt kinds share: one use, and the record of a matched failure. */
 class Recorder {
   readonly tries: number;
-  threw = false;
-  result: unknown = undefined;
+  /** What the loop is told of this attempt: `undefined` (it did not fail) or the `Thrown` error. */
+  outcome: Thrown | undefined = undefined;
   #catches: (error: unknown) => boolean;
   #used = false;
 
@@ -81,8 +81,7 @@ class Recorder {
   /** Records an error that `exception` matches; rethrows any other. */
   protected fail(error: unknown): undefined {
     if (!this.#catches(error)) throw error;
-    this.threw = true;
-    this.result = error;
+    this.outcome = new Thrown(error);
     return undefined;
   }
 }
@@ -139,14 +138,9 @@ class Loop<A extends Recorder> {
     this.plan = plan;
   }
 
-  /** Starts the loop, or hands the last attempt's outcome to it. */
-  resume(): Run {
-    if (this.run === undefined) {
-      this.run = begin(this.plan, undefined, undefined, undefined);
-    } else {
-      const attempt = this.attempt as A;
-      this.run.settle(attempt.threw, attempt.result);
-    }
+  /** The loop's run, begun at the first iteration (the clock, lazy options). */
+  started(): Run {
+    this.run ??= begin(this.plan, undefined, undefined, undefined);
     return this.run;
   }
 
@@ -161,8 +155,8 @@ class AsyncLoop extends Loop<AsyncAttempt> implements AsyncIterableIterator<Atte
     if (this.done) return this.finish();
     try {
       await this.attempt?.pending;
-      const run = this.resume();
-      if ((await driveAsync(run)) !== ATTEMPT) return this.finish();
+      const run = this.started();
+      if ((await driveAsync(run, this.attempt?.outcome)) !== ATTEMPT) return this.finish();
       this.attempt = new AsyncAttempt(run.tries, this.plan.catches);
       return { done: false, value: this.attempt };
     } catch (error) {
@@ -184,8 +178,8 @@ class SyncLoop extends Loop<SyncAttempt> implements IterableIterator<AttemptSync
   next(): IteratorResult<AttemptSync, undefined> {
     if (this.done) return this.finish();
     try {
-      const run = this.resume();
-      if (driveSync(run) !== ATTEMPT) return this.finish();
+      const run = this.started();
+      if (driveSync(run, this.attempt?.outcome) !== ATTEMPT) return this.finish();
       this.attempt = new SyncAttempt(run.tries, this.plan.catches);
       return { done: false, value: this.attempt };
     } catch (error) {
