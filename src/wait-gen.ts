@@ -171,10 +171,23 @@ function described<G extends object>(generator: G, known: OptionRules, jittered 
   return generator;
 }
 
-/** `constant`'s waits: one value forever (an object with no closure: it lives as long as a call). */
-class Repeat implements Iterator<number, never, unknown> {
+/**
+ * An endless sequence of waits. The built-in generators' iterators are small objects rather than
+ * `function*` generators: an iterator lives as long as a call that waits, and a generator keeps
+ * its whole frame (about four times the bytes).
+ */
+abstract class Waits implements IterableIterator<number, never, unknown> {
+  abstract next(outcome?: unknown): IteratorResult<number, never>;
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+/** `constant`'s waits: one value forever. */
+class Repeat extends Waits {
   private readonly value: number;
   constructor(value: number) {
+    super();
     this.value = value;
   }
   next(): IteratorResult<number, never> {
@@ -183,13 +196,94 @@ class Repeat implements Iterator<number, never, unknown> {
 }
 
 /** `runtime`'s waits: each computed from the last failed attempt's outcome. */
-class Computed implements Iterator<number, never, unknown> {
+class Computed extends Waits {
   private readonly value: (outcome: unknown) => number;
   constructor(value: (outcome: unknown) => number) {
+    super();
     this.value = value;
   }
   next(outcome?: unknown): IteratorResult<number, never> {
     return { done: false, value: this.value(outcome) };
+  }
+}
+
+/**
+ * Waits that grow until one reaches `maxValue` (then `maxValue` forever) or the next would
+ * overflow to infinity (then the last finite one forever).
+ */
+abstract class Growing extends Waits {
+  protected value: number;
+  private readonly maxValue: number | null | undefined;
+  /** `value` repeats forever. */
+  private settled = false;
+
+  constructor(first: number, maxValue: number | null | undefined) {
+    super();
+    this.value = first;
+    this.maxValue = maxValue;
+  }
+
+  /** The wait after `value` (infinity where it overflows). */
+  protected abstract grown(): number;
+
+  next(): IteratorResult<number, never> {
+    const { maxValue } = this;
+    // Stryker disable next-line EqualityOperator: a wait equal to maxValue is maxValue either way
+    if (!this.settled && maxValue != null && this.value >= maxValue) {
+      this.value = maxValue;
+      this.settled = true;
+    }
+    const value = this.value;
+    if (!this.settled) {
+      const next = this.grown();
+      if (next === Number.POSITIVE_INFINITY) this.settled = true;
+      else this.value = next;
+    }
+    return { done: false, value };
+  }
+}
+
+/** `expo`'s waits: factor·base^n. */
+class Exponential extends Growing {
+  private readonly base: number;
+  constructor(factor: number, base: number, maxValue: number | null | undefined) {
+    super(factor, maxValue);
+    this.base = base;
+  }
+  protected grown(): number {
+    return this.value * this.base;
+  }
+}
+
+/** `fibo`'s waits: 1, 1, 2, 3, 5 … */
+class Fibonacci extends Growing {
+  private previous = 0;
+  protected grown(): number {
+    const next = this.value + this.previous;
+    this.previous = this.value;
+    return next;
+  }
+}
+
+/** `decay`'s waits: shrinking by `step` each time, floored at `minValue`. */
+class Shrinking extends Waits {
+  private value: number;
+  private readonly step: number;
+  private readonly minValue: number;
+
+  constructor(first: number, step: number, minValue: number) {
+    super();
+    this.value = first;
+    this.step = step;
+    this.minValue = minValue;
+  }
+
+  next(): IteratorResult<number, never> {
+    const value = this.value;
+    // Stryker disable next-line EqualityOperator: a wait equal to minValue is minValue either way
+    if (value <= this.minValue) return { done: false, value: this.minValue };
+    this.value = value * this.step;
+    return { done: false, value };
   }
 }
 
@@ -215,23 +309,11 @@ const optionalSeconds: OptionCheck = (name, value) => {
  * backoff.onException(backoff.expo, TypeError, { factor: 0.5, maxValue: 10 });
  * ```
  */
-export const expo: (options?: ExpoOptions) => Generator<number, never, unknown> =
+export const expo: (options?: ExpoOptions) => IterableIterator<number, never, unknown> =
   /* @__PURE__ */ described(
-    function* expo(options?: ExpoOptions): Generator<number, never, unknown> {
+    function expo(options?: ExpoOptions): IterableIterator<number, never, unknown> {
       const { base = 2, factor = 1, maxValue } = options ?? {};
-      let value = factor;
-      for (;;) {
-        // Stryker disable next-line EqualityOperator: a wait equal to maxValue is maxValue either way
-        if (maxValue != null && value >= maxValue) {
-          value = maxValue;
-          break;
-        }
-        yield value;
-        const next = value * base;
-        if (next === Number.POSITIVE_INFINITY) break;
-        value = next;
-      }
-      for (;;) yield value;
+      return new Exponential(factor, base, maxValue);
     },
     {
       generator: 'expo',
@@ -252,15 +334,11 @@ export const expo: (options?: ExpoOptions) => Generator<number, never, unknown> 
  * backoff.onPredicate(backoff.decay, (status) => status === 'busy', { initialValue: 10 });
  * ```
  */
-export const decay: (options?: DecayOptions) => Generator<number, never, unknown> =
+export const decay: (options?: DecayOptions) => IterableIterator<number, never, unknown> =
   /* @__PURE__ */ described(
-    function* decay(options?: DecayOptions): Generator<number, never, unknown> {
+    function decay(options?: DecayOptions): IterableIterator<number, never, unknown> {
       const { initialValue = 1, decayFactor = 1 } = options ?? {};
-      const minValue = options?.minValue ?? 0;
-      const step = Math.exp(-decayFactor);
-      // Stryker disable next-line EqualityOperator: a wait equal to minValue is minValue either way
-      for (let value = initialValue; value > minValue; value *= step) yield value;
-      for (;;) yield minValue;
+      return new Shrinking(initialValue, Math.exp(-decayFactor), options?.minValue ?? 0);
     },
     {
       generator: 'decay',
@@ -279,23 +357,10 @@ export const decay: (options?: DecayOptions) => Generator<number, never, unknown
  * backoff.onException(backoff.fibo, TypeError, { maxValue: 13 });
  * ```
  */
-export const fibo: (options?: FiboOptions) => Generator<number, never, unknown> =
+export const fibo: (options?: FiboOptions) => IterableIterator<number, never, unknown> =
   /* @__PURE__ */ described(
-    function* fibo(options?: FiboOptions): Generator<number, never, unknown> {
-      const { maxValue } = options ?? {};
-      let value = 1;
-      let next = 1;
-      for (;;) {
-        // Stryker disable next-line EqualityOperator: a wait equal to maxValue is maxValue either way
-        if (maxValue != null && value >= maxValue) {
-          value = maxValue;
-          break;
-        }
-        yield value;
-        if (value + next === Number.POSITIVE_INFINITY) break;
-        [value, next] = [next, value + next];
-      }
-      for (;;) yield value;
+    function fibo(options?: FiboOptions): IterableIterator<number, never, unknown> {
+      return new Fibonacci(1, options?.maxValue);
     },
     { generator: 'fibo', checks: { maxValue: optionalSeconds } },
   );
