@@ -1,6 +1,6 @@
 // What one pending retry holds, by object kind: heap snapshots before and after 10,000 calls of
 // one library, each failed once and now waiting a minute, diffed per call.
-// Run: node --expose-gc bench/heap-snapshot.js <library>   (libraries: see bench/libraries.js)
+// Run: node --expose-gc bench/heap-snapshot.js <library> [expo]   (libraries: see bench/libraries.js)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { failingWrapped, libraryFromArgs, settle, startCalls } from './pending.j
 const CALLS = 10_000;
 const name = process.argv[2];
 const wrapped = failingWrapped(
-  libraryFromArgs('node --expose-gc bench/heap-snapshot.js <library>'),
+  libraryFromArgs('node --expose-gc bench/heap-snapshot.js <library> [expo]'),
 );
 
 /** Bytes and counts per object kind (type and constructor name) in a snapshot file. */

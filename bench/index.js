@@ -108,16 +108,25 @@ async function retryPath() {
 }
 
 async function memory() {
-  const rows = [];
-  for (const name of names) {
+  const measure = async (name, waits) => {
     const { stdout } = await promisify(execFile)(process.execPath, [
       '--expose-gc',
       here('./memory.js'),
       name,
+      waits,
     ]);
-    rows.push({ name, value: JSON.parse(stdout).bytesPerRetry });
+    return JSON.parse(stdout).bytesPerRetry;
+  };
+  for (const waits of ['constant', 'expo']) {
+    const rows = [];
+    for (const name of names) rows.push({ name, value: await measure(name, waits) });
+    table(
+      `3. Memory: heap bytes per pending retry, 50,000 calls waiting (after GC), ${waits} waits`,
+      'B',
+      rows,
+      0,
+    );
   }
-  table('3. Memory: heap bytes per pending retry, 50,000 calls waiting (after GC)', 'B', rows, 0);
 }
 
 async function timerAccuracy() {

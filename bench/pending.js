@@ -12,10 +12,14 @@ export function libraryFromArgs(usage) {
   return library;
 }
 
-/** A wrapped function whose every attempt fails: 3 tries, a minute between them. */
+/**
+ * A wrapped function whose every attempt fails: 3 tries, a minute between them — constant waits,
+ * or exponential ones (`expo`, doubling) when the command line says `expo`.
+ */
 export function failingWrapped(library) {
   const failure = new Error('down');
-  return library.wrap(() => Promise.reject(failure), { tries: 3, wait: 60 });
+  const factor = process.argv[3] === 'expo' ? 2 : 1;
+  return library.wrap(() => Promise.reject(failure), { tries: 3, wait: 60, factor });
 }
 
 /** Starts `count` calls of `wrapped`; they stay pending, waiting to retry. */
