@@ -270,6 +270,8 @@ describe('error messages, word for word', () => {
           })(failing)(),
         'sync target returning a Promise': () =>
           onExceptionSync(expo, Error, quietSync)(async () => 1)(),
+        'sync target returning a Promise, with onTry (through the loop)': () =>
+          onExceptionSync(expo, Error, { ...quietSync, onTry: () => {} })(async () => 1)(),
         'sync handler returning a Promise': () =>
           onExceptionSync(expo, Error, { ...quietSync, maxTries: 2, onBackoff: [async () => {}] })(
             failing,
@@ -348,6 +350,7 @@ describe('error messages, word for word', () => {
         "sync handler returning a Promise": "TypeError: A callback returned a Promise (or another thenable): async targets and callbacks need the async twin (onException, onPredicate, retryContext)",
         "sync named handler returning a Promise": "TypeError: report returned a Promise (or another thenable): async targets and callbacks need the async twin (onException, onPredicate, retryContext)",
         "sync target returning a Promise": "TypeError: The target returned a Promise (or another thenable): async targets and callbacks need the async twin (onException, onPredicate, retryContext)",
+        "sync target returning a Promise, with onTry (through the loop)": "TypeError: The target returned a Promise (or another thenable): async targets and callbacks need the async twin (onException, onPredicate, retryContext)",
         "sync target returning a thenable function": "TypeError: The target returned a Promise (or another thenable): async targets and callbacks need the async twin (onException, onPredicate, retryContext)",
       }
     `);

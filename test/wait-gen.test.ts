@@ -30,6 +30,20 @@ describe('expo', () => {
   it('uses base', () => {
     expect(take(expo({ base: 3 }), 5)).toEqual([1, 3, 9, 27, 81]);
   });
+  it('a base below 1 shrinks the waits; one at or above maxValue is capped for good', () => {
+    // As Python's expo: factor·base^n is compared with max_value, and n stops once it is reached.
+    expect(take(expo({ base: 0.5, factor: 10, maxValue: 8 }), 4)).toEqual([8, 8, 8, 8]);
+    expect(take(expo({ base: 0.5, factor: 4 }), 4)).toEqual([4, 2, 1, 0.5]);
+  });
+  it('the built-in generators are iterable, as function* generators are', () => {
+    const waits: number[] = [];
+    for (const wait of fibo()) {
+      if (waits.push(wait) === 6) break;
+    }
+    expect(waits).toEqual([1, 1, 2, 3, 5, 8]);
+    const iterator = decay();
+    expect(iterator[Symbol.iterator]()).toBe(iterator);
+  });
   it('never yields Infinity: the last finite wait repeats', () => {
     const values = take(expo(), 1100);
     expect(values.every(Number.isFinite)).toBe(true);
