@@ -176,7 +176,7 @@ function described<G extends object>(generator: G, known: OptionRules, jittered 
  * `function*` generators: an iterator lives as long as a call that waits, and a generator keeps
  * its whole frame (about four times the bytes).
  */
-abstract class Waits implements IterableIterator<number, never, unknown> {
+abstract class Waits implements Iterator<number, never, unknown>, Iterable<number> {
   abstract next(outcome?: unknown): IteratorResult<number, never>;
   [Symbol.iterator](): this {
     return this;
@@ -309,9 +309,9 @@ const optionalSeconds: OptionCheck = (name, value) => {
  * backoff.onException(backoff.expo, TypeError, { factor: 0.5, maxValue: 10 });
  * ```
  */
-export const expo: (options?: ExpoOptions) => IterableIterator<number, never, unknown> =
+export const expo: (options?: ExpoOptions) => Iterator<number, never, unknown> & Iterable<number> =
   /* @__PURE__ */ described(
-    function expo(options?: ExpoOptions): IterableIterator<number, never, unknown> {
+    function expo(options?: ExpoOptions): Iterator<number, never, unknown> & Iterable<number> {
       const { base = 2, factor = 1, maxValue } = options ?? {};
       return new Exponential(factor, base, maxValue);
     },
@@ -334,17 +334,18 @@ export const expo: (options?: ExpoOptions) => IterableIterator<number, never, un
  * backoff.onPredicate(backoff.decay, (status) => status === 'busy', { initialValue: 10 });
  * ```
  */
-export const decay: (options?: DecayOptions) => IterableIterator<number, never, unknown> =
-  /* @__PURE__ */ described(
-    function decay(options?: DecayOptions): IterableIterator<number, never, unknown> {
-      const { initialValue = 1, decayFactor = 1 } = options ?? {};
-      return new Shrinking(initialValue, Math.exp(-decayFactor), options?.minValue ?? 0);
-    },
-    {
-      generator: 'decay',
-      checks: { initialValue: seconds, decayFactor: seconds, minValue: optionalSeconds },
-    },
-  );
+export const decay: (
+  options?: DecayOptions,
+) => Iterator<number, never, unknown> & Iterable<number> = /* @__PURE__ */ described(
+  function decay(options?: DecayOptions): Iterator<number, never, unknown> & Iterable<number> {
+    const { initialValue = 1, decayFactor = 1 } = options ?? {};
+    return new Shrinking(initialValue, Math.exp(-decayFactor), options?.minValue ?? 0);
+  },
+  {
+    generator: 'decay',
+    checks: { initialValue: seconds, decayFactor: seconds, minValue: optionalSeconds },
+  },
+);
 
 /**
  * Fibonacci waits: 1, 1, 2, 3, 5, 8 … seconds; once a wait reaches `maxValue`, `maxValue`
@@ -357,9 +358,9 @@ export const decay: (options?: DecayOptions) => IterableIterator<number, never, 
  * backoff.onException(backoff.fibo, TypeError, { maxValue: 13 });
  * ```
  */
-export const fibo: (options?: FiboOptions) => IterableIterator<number, never, unknown> =
+export const fibo: (options?: FiboOptions) => Iterator<number, never, unknown> & Iterable<number> =
   /* @__PURE__ */ described(
-    function fibo(options?: FiboOptions): IterableIterator<number, never, unknown> {
+    function fibo(options?: FiboOptions): Iterator<number, never, unknown> & Iterable<number> {
       return new Fibonacci(1, options?.maxValue);
     },
     { generator: 'fibo', checks: { maxValue: optionalSeconds } },
