@@ -76,8 +76,13 @@ describe('fibo', () => {
     expect(take(fibo({ maxValue: 8 }), 8)).toEqual([1, 1, 2, 3, 5, 8, 8, 8]);
     expect(take(fibo({ maxValue: 10 }), 8)).toEqual([1, 1, 2, 3, 5, 8, 10, 10]);
   });
-  it('never yields Infinity', () => {
-    expect(take(fibo(), 2000).every(Number.isFinite)).toBe(true);
+  it('never yields Infinity: the largest finite Fibonacci number repeats', () => {
+    const values = take(fibo(), 2000);
+    expect(values.every(Number.isFinite)).toBe(true);
+    let [last, next] = [1, 1];
+    while (Number.isFinite(last + next)) [last, next] = [next, last + next];
+    expect(values.at(-1)).toBe(next);
+    expect(values.at(-2)).toBe(next);
   });
 });
 
