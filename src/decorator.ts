@@ -41,7 +41,7 @@ const KINDS: Record<string, string> = {
  * The decorator returned to the user: wraps a function (plain call), replaces a method
  * (TypeScript 5 standard decorator) or a method's descriptor (legacy experimentalDecorators).
  */
-function decorator(api: string, plan: Plan, wrap: Wrap): unknown {
+function decoratorFor(api: string, plan: Plan, wrap: Wrap): unknown {
   const wrapNamed = (target: Target): unknown => {
     const wrapped = wrap(plan, target);
     Object.defineProperty(wrapped, 'name', { value: target.name, configurable: true });
@@ -108,7 +108,15 @@ export function onException<W extends WaitGenerator, const E extends ErrorClass>
   options: QuietExceptionOptions<W, InstanceOf<E>, AsyncOptions>,
 ): AsyncDecorator<undefined>;
 export function onException(wait: unknown, exception: unknown, options?: unknown): unknown {
-  return twin('onException', false, wrapAsync, wait, catcher(exception), undefined, options);
+  return makeDecorator(
+    'onException',
+    false,
+    wrapAsync,
+    wait,
+    catcher(exception),
+    undefined,
+    options,
+  );
 }
 
 /**
@@ -141,14 +149,22 @@ export function onExceptionSync<W extends WaitGenerator, const E extends ErrorCl
   options: QuietExceptionOptions<W, InstanceOf<E>>,
 ): SyncDecorator<undefined>;
 export function onExceptionSync(wait: unknown, exception: unknown, options?: unknown): unknown {
-  return twin('onExceptionSync', true, wrapSync, wait, catcher(exception), undefined, options);
+  return makeDecorator(
+    'onExceptionSync',
+    true,
+    wrapSync,
+    wait,
+    catcher(exception),
+    undefined,
+    options,
+  );
 }
 
 /**
  * Makes one of the four decorators: the twins differ only in the driver (passed in, so that a
  * bundle holds only the drivers it uses).
  */
-function twin(
+function makeDecorator(
   api: string,
   sync: boolean,
   wrap: Wrap,
@@ -157,8 +173,8 @@ function twin(
   predicate: Plan['predicate'],
   options: unknown,
 ): unknown {
-  const plan = makePlan({ api, wait, catches, predicate, options, sync, block: false });
-  return decorator(api, plan, wrap);
+  const plan = makePlan({ api, wait, catches, predicate, options, sync, blockForm: false });
+  return decoratorFor(api, plan, wrap);
 }
 
 function checkPredicate(predicate: unknown): Plan['predicate'] {
@@ -194,7 +210,15 @@ export function onPredicate<W extends WaitGenerator>(
   ...options: PredicateOptionsParameter<W, AsyncOptions>
 ): AsyncDecorator;
 export function onPredicate(wait: unknown, predicate?: unknown, options?: unknown): unknown {
-  return twin('onPredicate', false, wrapAsync, wait, never, checkPredicate(predicate), options);
+  return makeDecorator(
+    'onPredicate',
+    false,
+    wrapAsync,
+    wait,
+    never,
+    checkPredicate(predicate),
+    options,
+  );
 }
 
 /**
@@ -221,5 +245,13 @@ export function onPredicateSync<W extends WaitGenerator>(
   ...options: PredicateOptionsParameter<W>
 ): SyncDecorator;
 export function onPredicateSync(wait: unknown, predicate?: unknown, options?: unknown): unknown {
-  return twin('onPredicateSync', true, wrapSync, wait, never, checkPredicate(predicate), options);
+  return makeDecorator(
+    'onPredicateSync',
+    true,
+    wrapSync,
+    wait,
+    never,
+    checkPredicate(predicate),
+    options,
+  );
 }

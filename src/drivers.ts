@@ -6,11 +6,13 @@
  * @module
  */
 
+import { makeAttempt } from './attempt.js';
 import {
   ATTEMPT,
   afterFirst,
   begin,
-  type CallEffect,
+  Call,
+  type Effect,
   Ended,
   type Limits,
   type Plan,
@@ -21,17 +23,19 @@ import {
 import { isThenable, thenableError } from './validate.js';
 
 type Target = (...args: never[]) => unknown;
+/** What a driver performs: every effect but the end. */
+type Performed = Exclude<Effect, Ended>;
 
 const ASYNC_HINT =
   'async targets and callbacks need the async twin (onException, onPredicate, retryContext)';
 
 /** Performs an effect of the loop: makes the attempt, calls the callback, or starts the sleep. */
-function perform(run: Run, effect: typeof ATTEMPT | CallEffect | number, sync: boolean): unknown {
-  if (effect === ATTEMPT) return (run.target as Target).apply(run.self, run.args as never[]);
-  if (typeof effect === 'number') {
-    return sync ? run.plan.clock.sleepSync(effect) : run.plan.clock.sleep(effect, run.plan.signal);
+function perform(run: Run, effect: Performed, sync: boolean): unknown {
+  if (effect === ATTEMPT) {
+    return makeAttempt(run.plan, run.tries, run.target as Target, run.self, run.args as unknown[]);
   }
-  return effect.fn.apply(effect.self, effect.args as never[]);
+  if (effect instanceof Call) return effect.fn.apply(effect.self, effect.args as never[]);
+  return sync ? run.plan.clock.sleepSync(effect) : run.plan.clock.sleep(effect, run.plan.signal);
 }
 
 /**
@@ -47,14 +51,14 @@ export async function driveAsync(run: Run, input: unknown): Promise<unknown> {
   for (;;) {
     const effect = run.step(input);
     if (effect instanceof Ended) return effect.value;
-    if (effect === ATTEMPT && run.plan.block) return ATTEMPT;
+    if (effect === ATTEMPT && run.plan.blockForm) return ATTEMPT;
     try {
       input = perform(run, effect, false);
       // Stryker disable next-line ConditionalExpression: awaiting a plain value gives it back; the check only saves a tick
       if (isThenable(input)) input = await input;
     } catch (error) {
       // A callback's error ends the call; what an attempt or a sleep threw, the loop judges.
-      if (typeof effect === 'object') throw error;
+      if (effect instanceof Call) throw error;
       input = new Thrown(error);
     }
   }
@@ -65,11 +69,11 @@ export function driveSync(run: Run, input: unknown): unknown {
   for (;;) {
     const effect = run.step(input);
     if (effect instanceof Ended) return effect.value;
-    if (effect === ATTEMPT && run.plan.block) return ATTEMPT;
+    if (effect === ATTEMPT && run.plan.blockForm) return ATTEMPT;
     try {
       input = perform(run, effect, true);
     } catch (error) {
-      if (typeof effect === 'object') throw error;
+      if (effect instanceof Call) throw error;
       input = new Thrown(error);
     }
     // Outside the try: a thenable is a usage error for the caller, not a failed attempt.
@@ -78,9 +82,9 @@ export function driveSync(run: Run, input: unknown): unknown {
 }
 
 /** Who performed an effect, for the error that a thenable is where a value was due. */
-function performer(effect: typeof ATTEMPT | CallEffect | number): string {
+function performer(effect: Performed): string {
   if (effect === ATTEMPT) return 'The target';
-  return typeof effect === 'number' ? 'clock.sleepSync' : effect.fn.name || 'A callback';
+  return effect instanceof Call ? effect.fn.name || 'A callback' : 'clock.sleepSync';
 }
 
 /** Outside the attempt's try: a thenable is a usage error for the caller, not a failed attempt. */
@@ -88,66 +92,27 @@ function checkNotThenable(value: unknown): void {
   if (isThenable(value)) throw thenableError('The target', value, ASYNC_HINT);
 }
 
-/** Calls `target` with exactly `count` arguments, the first three from named slots. */
-function invoke(
-  target: Target,
-  self: unknown,
-  count: number,
-  a: unknown,
-  b: unknown,
-  c: unknown,
-  rest: unknown[],
-): unknown {
-  const call = target as (this: unknown, ...args: unknown[]) => unknown;
-  if (count === 0) return call.call(self);
-  if (count === 1) return call.call(self, a);
-  if (count === 2) return call.call(self, a, b);
-  return call.call(self, a, b, c, ...rest);
-}
-
-/** The argument array of a call whose first three arguments came in named slots. */
-function collect(count: number, a: unknown, b: unknown, c: unknown, rest: unknown[]): unknown[] {
-  if (count === 0) return [];
-  if (count === 1) return [a];
-  if (count === 2) return [a, b];
-  return [a, b, c, ...rest];
-}
-
 /**
- * Wraps `target` with the async twin of the loop. Without an `onTry` handler or a signal the first
- * attempt is made here, outside the loop, and a success settles through one `then`: a call whose first
- * attempt succeeds costs one closure and one promise more than a bare `await target()`. The first
- * three arguments travel in named parameters, and the argument array is built only on failure:
- * a rest array captured by the closure would cost a third of a bare call.
+ * Wraps `target` with the async twin of the loop. For a plan with `inlineFirstAttempt` the first
+ * attempt is made here, outside the loop, and a success settles through one `then`: a call whose
+ * first attempt succeeds costs one closure and one promise more than a bare `await target()`.
  */
 export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => Promise<unknown> {
-  return function (
-    this: unknown,
-    a?: unknown,
-    b?: unknown,
-    c?: unknown,
-    ...rest: unknown[]
-  ): Promise<unknown> {
-    // biome-ignore lint/complexity/noArguments: the exact argument count, without an array.
-    const count = arguments.length;
+  return function (this: unknown, ...args: unknown[]): Promise<unknown> {
     let start: number;
     let limits: Limits;
     let value: unknown;
     let retry: (error: unknown) => Promise<unknown>;
     try {
       // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-      if (!plan.direct)
-        return driveAsync(begin(plan, target, this, collect(count, a, b, c, rest)), undefined);
+      if (!plan.inlineFirstAttempt) return driveAsync(begin(plan, target, this, args), undefined);
       start = startTime(plan);
       limits = plan.limits ?? plan.resolve();
       // One closure on the success path: the rejection handler.
       retry = (error) =>
-        driveAsync(
-          afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest)),
-          new Thrown(error),
-        );
+        driveAsync(afterFirst(plan, limits, start, target, this, args), new Thrown(error));
       try {
-        value = invoke(target, this, count, a, b, c, rest);
+        value = makeAttempt(plan, 1, target, this, args);
       } catch (error) {
         // A sync throw is a failed attempt, as a rejection is; no rejected promise is made for it.
         return retry(error);
@@ -156,13 +121,9 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
       return Promise.reject(error);
     }
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
-    if (plan.fastSuccess) return Promise.resolve(value).then(undefined, retry);
+    if (plan.inlineSuccess) return Promise.resolve(value).then(undefined, retry);
     return Promise.resolve(value).then(
-      (result) =>
-        driveAsync(
-          afterFirst(plan, limits, start, target, this, collect(count, a, b, c, rest)),
-          result,
-        ),
+      (result) => driveAsync(afterFirst(plan, limits, start, target, this, args), result),
       retry,
     );
   };
@@ -172,18 +133,18 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
 export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]): unknown {
     // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-    if (!plan.direct) return driveSync(begin(plan, target, this, args), undefined);
+    if (!plan.inlineFirstAttempt) return driveSync(begin(plan, target, this, args), undefined);
     const start = startTime(plan);
     const limits = plan.limits ?? plan.resolve();
     let value: unknown;
     try {
-      value = target.apply(this, args as never[]);
+      value = makeAttempt(plan, 1, target, this, args);
     } catch (error) {
       return driveSync(afterFirst(plan, limits, start, target, this, args), new Thrown(error));
     }
     checkNotThenable(value);
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
-    if (plan.fastSuccess) return value;
+    if (plan.inlineSuccess) return value;
     return driveSync(afterFirst(plan, limits, start, target, this, args), value);
   };
 }

@@ -32,6 +32,7 @@ export {
 export { type Clock, systemClock } from './clock.js';
 export { onException, onExceptionSync, onPredicate, onPredicateSync } from './decorator.js';
 export { equalJitter, fullJitter, randomJitter } from './jitter.js';
+export { type RetryAfterOptions, retryAfter, type ServerDirected } from './retry-after.js';
 export {
   type Attempt,
   type AttemptSync,
@@ -85,9 +86,8 @@ export {
   expo,
   type FiboOptions,
   fibo,
-  type RetryAfterOptions,
   type RuntimeOptions,
-  retryAfter,
   runtime,
   type WaitContext,
+  type WaitIterator,
 } from './wait-gen.js';

@@ -9,7 +9,9 @@
 
 import type { BudgetCall, RetryBudget } from './budget.js';
 import type { Clock } from './clock.js';
-import { isThenable, show } from './validate.js';
+import type { ServerDirected } from './retry-after.js';
+import type { GiveupReason } from './types.js';
+import { ignoreRejection, isThenable, show } from './validate.js';
 
 type Callback = (...args: never[]) => unknown;
 type Details = Record<string, unknown>;
@@ -48,15 +50,18 @@ export interface Plan {
   readonly onBackoff: readonly Callback[] | undefined;
   readonly onGiveup: readonly Callback[] | undefined;
   readonly clock: Clock;
-  /** The block form's details have no target or args. */
-  readonly block: boolean;
+  /** The block form (`retryContext`): its details have no target or args. */
+  readonly blockForm: boolean;
   /**
-   * No `onTry` handler, no signal, no budget: the driver may make the first attempt itself, and the
-   * loop has nothing to do before an attempt.
+   * Nothing runs before an attempt (no `onTry` handler, signal or budget; see the option table):
+   * the driver may make the first attempt itself, outside the loop.
    */
-  readonly direct: boolean;
-  /** A first attempt that returns needs no loop: no predicate, no onTry/onSuccess handlers. */
-  readonly fastSuccess: boolean;
+  readonly inlineFirstAttempt: boolean;
+  /**
+   * Nothing runs after a successful attempt (no predicate, no `onTry`/`onSuccess` handler): a
+   * first attempt that succeeds ends the call without the loop.
+   */
+  readonly inlineSuccess: boolean;
   /**
    * Does anything use elapsed time (a `maxTime`, a user handler, `giveup`)? If not, the clock is
    * never read: a read whose value nothing uses is skipped (contract §5 step 2).
@@ -108,8 +113,10 @@ export class Run {
     if (!this.plan.timed) return;
     const now = this.plan.clock.now();
     if (typeof now !== 'number') {
-      if (isThenable(now))
+      if (isThenable(now)) {
+        ignoreRejection(now);
         throw new TypeError('clock.now() returned a Promise: it must return seconds');
+      }
       throw new TypeError(`Expected clock.now() to return a number of seconds, got ${show(now)}`);
     }
     this.elapsed = now - this.start;
@@ -125,7 +132,7 @@ export class Run {
       // A wait that ends early because the signal aborted is no error: the round stops before its
       // attempt.
       if (input instanceof Thrown && !this.plan.signal?.aborted) throw input.error;
-      this.round = retryLoop(this);
+      this.round = playRound(this);
       input = undefined;
     }
     const { done, value } = this.round.next(input);
@@ -145,12 +152,20 @@ export class Thrown {
 /** The effect that asks the driver for an attempt; the next step takes its outcome. */
 export const ATTEMPT: unique symbol = Symbol('attempt');
 
-/** Call a user callback; the driver resumes the loop with its (awaited) result, or ends the call with its error. */
-export interface CallEffect {
+/**
+ * The effect that calls a user callback (a handler, `giveup`, the predicate, a budget's method): the
+ * driver resumes the loop with its (awaited) result; its error ends the call.
+ */
+export class Call {
   readonly fn: Callback;
   readonly args: readonly unknown[];
   /** `this` for the call (a budget's methods); undefined for user callbacks. */
-  readonly self?: unknown;
+  readonly self: unknown;
+  constructor(fn: Callback, args: readonly unknown[], self?: unknown) {
+    this.fn = fn;
+    this.args = args;
+    this.self = self;
+  }
 }
 
 /** The call's end: the value it returns. */
@@ -168,10 +183,13 @@ export class Ended {
 export type Round = Generator<Request, number | Ended, unknown>;
 
 /** What a round yields: a request for an attempt or for a callback call. */
-type Request = typeof ATTEMPT | CallEffect;
+type Request = typeof ATTEMPT | Call;
 
-/** What a driver performs: an attempt, a callback call, a sleep (seconds), or the call's end. */
-export type Effect = typeof ATTEMPT | CallEffect | number | Ended;
+/**
+ * What a driver performs, each told apart by its own tag: an attempt (`ATTEMPT`), a callback call
+ * (a `Call`), a sleep (a number of seconds), or the call's end (an `Ended`).
+ */
+export type Effect = typeof ATTEMPT | Call | number | Ended;
 
 /** Starts one call's state: reads the clock and resolves lazy options (contract §5 step 1). */
 export function begin(
@@ -186,7 +204,7 @@ export function begin(
 
 /**
  * The `Run` of a call whose first attempt the driver made itself, outside the loop (the fast path
- * of a `direct` plan): built only when that attempt did not simply succeed, and stepped to the
+ * of a plan with `inlineFirstAttempt`): built only when that attempt did not simply succeed, and stepped to the
  * point where its loop asks for that attempt. The driver's next step hands it the outcome.
  */
 export function afterFirst(
@@ -208,7 +226,7 @@ export function startTime(plan: Plan): number {
 }
 
 function details(run: Run): Details {
-  return run.plan.block
+  return run.plan.blockForm
     ? { tries: run.tries, elapsed: run.elapsed }
     : { target: run.target, args: run.args, tries: run.tries, elapsed: run.elapsed };
 }
@@ -225,7 +243,7 @@ function* notify(
   handlers: readonly Callback[],
   payload: Details,
 ): Generator<Request, void, unknown> {
-  for (const handler of handlers) yield { fn: handler, args: [payload] };
+  for (const handler of handlers) yield new Call(handler, [payload]);
 }
 
 /** Tells the budget (if any) of an event of this call; resolves to the budget's answer. */
@@ -241,14 +259,11 @@ function* tell(
   run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined };
   run.budgetCall.tries = run.tries;
   run.budgetCall.outcome = run.result;
-  return yield { fn: method as Callback, args: [run.budgetCall], self: budget };
+  return yield new Call(method as Callback, [run.budgetCall], budget);
 }
 
-/** Why a call gave up: `details.reason` of `onGiveup`. */
-export type GiveupReason = 'maxTries' | 'maxTime' | 'giveup' | 'exhausted' | 'aborted' | 'budget';
-
-/** Runs `onGiveup` with the last outcome and `reason`. */
-function* giveUpWith(run: Run, reason: GiveupReason): Generator<Request, void, unknown> {
+/** Runs the `onGiveup` handlers with the last outcome and `reason`. */
+function* notifyGiveup(run: Run, reason: GiveupReason): Generator<Request, void, unknown> {
   if (run.plan.onGiveup === undefined) return;
   const ended = outcomeDetails(run);
   ended.reason = reason;
@@ -263,11 +278,11 @@ function* abort(run: Run): Generator<Request, never, unknown> {
     run.threw = true;
     run.result = reason;
   }
-  yield* giveUpWith(run, 'aborted');
+  yield* notifyGiveup(run, 'aborted');
   throw reason;
 }
 
-/** What comes before an attempt: the abort check and `onTry` (of plans not `direct`). */
+/** What comes before an attempt: the abort check and `onTry` (of plans that need it). */
 function* beforeAttempt(run: Run): Generator<Request, void, unknown> {
   const { onTry, signal } = run.plan;
   if (signal?.aborted) yield* abort(run);
@@ -292,14 +307,6 @@ function checkWait(value: unknown, source: string, run: Run): number {
   );
   error.cause = run.result;
   throw error;
-}
-
-/**
- * A step of a wait generator may say its value came from the server (a `Retry-After` header):
- * such a wait is a floor — never jittered, never cut to fit `maxTime` (the call gives up instead).
- */
-export interface ServerDirected {
-  readonly fromServer?: boolean;
 }
 
 /** The next step of the wait generator; made at the first retryable failure. */
@@ -335,7 +342,8 @@ function plannedWait(run: Run): number | 'exhausted' | 'maxTime' {
   return Math.min(wait, left);
 }
 
-function giveUp(run: Run, raise: boolean): Ended {
+/** The end of a call that gave up: its last value, or its last error thrown (`raise`) or not. */
+function givenUp(run: Run, raise: boolean): Ended {
   if (!run.threw) return new Ended(run.result);
   if (raise) throw run.result;
   return new Ended(undefined);
@@ -345,11 +353,11 @@ function giveUp(run: Run, raise: boolean): Ended {
  * One round of the retry loop of a call (contract §5): an attempt and its outcome, then either the
  * call's end or the wait before the next round. It throws the error the call ends with.
  */
-function* retryLoop(run: Run): Round {
+function* playRound(run: Run): Round {
   const { plan, limits } = run;
   if (run.tries === 0 && plan.budget !== undefined) yield* tell(run, 'onRequest');
   // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
-  if (!plan.direct) yield* beforeAttempt(run);
+  if (!plan.inlineFirstAttempt) yield* beforeAttempt(run);
   run.tries += 1;
   const outcome = yield ATTEMPT;
   if (outcome instanceof Thrown) run.settle(true, outcome.error);
@@ -357,7 +365,7 @@ function* retryLoop(run: Run): Round {
   if (run.threw) {
     // An error the decorator does not catch propagates at once, untouched, with no handler.
     if (!plan.catches(run.result)) throw run.result;
-  } else if (plan.predicate === undefined || !(yield { fn: plan.predicate, args: [run.result] })) {
+  } else if (plan.predicate === undefined || !(yield new Call(plan.predicate, [run.result]))) {
     if (plan.budget !== undefined) yield* tell(run, 'onSuccess');
     if (plan.onSuccess !== undefined) {
       yield* notify(plan.onSuccess, plan.predicate ? outcomeDetails(run) : details(run));
@@ -369,8 +377,7 @@ function* retryLoop(run: Run): Round {
   if (plan.signal?.aborted) yield* abort(run);
 
   const reason: GiveupReason | undefined =
-    plan.giveup !== undefined &&
-    (yield { fn: plan.giveup, args: [run.result, outcomeDetails(run)] })
+    plan.giveup !== undefined && (yield new Call(plan.giveup, [run.result, outcomeDetails(run)]))
       ? 'giveup'
       : run.tries >= limits.maxTries
         ? 'maxTries'
@@ -378,20 +385,20 @@ function* retryLoop(run: Run): Round {
           ? 'maxTime'
           : undefined;
   if (reason !== undefined) {
-    yield* giveUpWith(run, reason);
-    return giveUp(run, plan.raiseOnGiveup);
+    yield* notifyGiveup(run, reason);
+    return givenUp(run, plan.raiseOnGiveup);
   }
 
   const wait = plannedWait(run);
   if (typeof wait !== 'number') {
-    yield* giveUpWith(run, wait);
+    yield* notifyGiveup(run, wait);
     // An exhausted wait generator always rethrows an error, even with raiseOnGiveup false.
-    return giveUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
+    return givenUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
   }
   // The budget is asked last, so that a refusal is the only reason this retry does not happen.
   if (plan.budget !== undefined && !(yield* tell(run, 'tryRetry'))) {
-    yield* giveUpWith(run, 'budget');
-    return giveUp(run, plan.raiseOnGiveup);
+    yield* notifyGiveup(run, 'budget');
+    return givenUp(run, plan.raiseOnGiveup);
   }
 
   if (plan.onBackoff !== undefined) {

@@ -10,30 +10,11 @@ import { type Clock, systemClock } from './clock.js';
 import { fullJitter } from './jitter.js';
 import { backoffLine, defaultLogger, giveupLine, LEVELS } from './logging.js';
 import type { Limits, Plan } from './loop.js';
-import { checkNumber, isThenable, show, typeError } from './validate.js';
+import type { AsyncOptions, ExceptionOptions } from './types.js';
+import { checkNumber, ignoreRejection, isThenable, show, typeError } from './validate.js';
 import { checkWaitOptions, defaultJitterOf } from './wait-gen.js';
 
 type Callback = (...args: never[]) => unknown;
-
-/** The options the retry loop reads; every other option goes to the wait generator. */
-const RETRY_OPTIONS = new Set([
-  'maxTries',
-  'maxTime',
-  'jitter',
-  'giveup',
-  'raiseOnGiveup',
-  'onTry',
-  'onSuccess',
-  'onBackoff',
-  'onGiveup',
-  'logger',
-  'backoffLogLevel',
-  'giveupLogLevel',
-  'clock',
-  'signal',
-  'random',
-  'budget',
-]);
 
 /** How a decorator maker calls `makePlan`. */
 export interface PlanRequest {
@@ -44,7 +25,7 @@ export interface PlanRequest {
   readonly predicate: Callback | undefined;
   readonly options: unknown;
   readonly sync: boolean;
-  readonly block: boolean;
+  readonly blockForm: boolean;
 }
 
 /** A lazy option is a function without parameters (`fn.length === 0`). */
@@ -54,32 +35,12 @@ const isLazy = (value: unknown): value is () => unknown =>
 function callLazy(name: string, lazy: () => unknown): unknown {
   const value = lazy();
   if (isThenable(value)) {
+    ignoreRejection(value);
     throw new TypeError(
       `The lazy option \`${name}\` returned a Promise: it must return its value synchronously`,
     );
   }
   return value;
-}
-
-/** Resolves the lazy options of one call (contract §5 step 1) and checks what they returned. */
-function lazyResolver(
-  maxTries: unknown,
-  maxTime: unknown,
-  waitOptions: Readonly<Record<string, unknown>>,
-  wait: object,
-): () => Limits {
-  return () => {
-    const resolved: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(waitOptions)) {
-      resolved[key] = isLazy(value) ? callLazy(key, value) : value;
-    }
-    checkWaitOptions(wait, resolved);
-    return {
-      maxTries: checkMaxTries(isLazy(maxTries) ? callLazy('maxTries', maxTries) : maxTries),
-      maxTime: checkMaxTime(isLazy(maxTime) ? callLazy('maxTime', maxTime) : maxTime),
-      waitOptions: resolved,
-    };
-  };
 }
 
 function checkMaxTries(value: unknown): number {
@@ -97,6 +58,29 @@ function checkMaxTime(value: unknown): number {
   return checkNumber('maxTime', value, 'a number of seconds >= 0 or Infinity', (v) => v >= 0);
 }
 
+/**
+ * Resolves the lazy options of one call (contract §5 step 1) in Python's order — `maxTries`,
+ * `maxTime`, then the wait generator's options — and checks what they returned.
+ */
+function lazyResolver(
+  maxTries: unknown,
+  maxTime: unknown,
+  waitOptions: Readonly<Record<string, unknown>>,
+  wait: object,
+): () => Limits {
+  return () => {
+    const tries = checkMaxTries(isLazy(maxTries) ? callLazy('maxTries', maxTries) : maxTries);
+    const time = checkMaxTime(isLazy(maxTime) ? callLazy('maxTime', maxTime) : maxTime);
+    const resolved: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(waitOptions)) {
+      resolved[key] = isLazy(value) ? callLazy(key, value) : value;
+    }
+    checkWaitOptions(wait, resolved);
+    return { maxTries: tries, maxTime: time, waitOptions: resolved };
+  };
+}
+
+/** A limit: a number, or a lazy option returning one (checked per call). */
 function checkLimit(name: string, value: unknown, check: (value: unknown) => number): unknown {
   if (typeof value !== 'function') return check(value);
   if (value.length !== 0) {
@@ -144,13 +128,33 @@ function handlerList(name: string, value: unknown): readonly Callback[] | undefi
   return list.length === 0 ? undefined : list;
 }
 
-/** A log level: a method of `logger`, or one the default logger has when it is silent (`undefined`). */
+/**
+ * The logger: the user's, the default one (`undefined` when it is silent), or `null` when the user
+ * turned logging off.
+ */
+function checkLogger(value: unknown): Record<string, unknown> | null | undefined {
+  if (value === null) return null;
+  if (value !== undefined && typeof value !== 'object') {
+    throw typeError(
+      'logger',
+      'an object with log level methods (console, pino, winston …) or null',
+      value,
+    );
+  }
+  return (value ?? defaultLogger()) as Record<string, unknown> | undefined;
+}
+
+/**
+ * A log level: a method of the logger, or one the default logger has when it is silent. Not
+ * checked when logging is off (`logger: null`).
+ */
 function checkLevel(
   name: string,
   level: unknown,
   fallback: string,
-  logger: Record<string, unknown> | undefined,
+  logger: Record<string, unknown> | null | undefined,
 ): string {
+  if (logger === null) return fallback;
   if (level === undefined) level = fallback;
   if (typeof level !== 'string') throw typeError(name, 'a logger method name', level);
   const method = logger?.[level];
@@ -162,13 +166,8 @@ function checkLevel(
   return level;
 }
 
-function checkSignal(api: string, value: unknown, sync: boolean): AbortSignal | undefined {
+function checkSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined || value === null) return undefined;
-  if (sync) {
-    throw new TypeError(
-      `\`signal\` is an option of the async twins (onException, onPredicate, retryContext), not of ${api}: a blocking wait cannot be aborted`,
-    );
-  }
   // Duck-typed, so that a signal of another realm (an iframe, a polyfill) is accepted too.
   const signal = value as AbortSignal;
   if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
@@ -205,9 +204,181 @@ function checkClock(value: unknown, sync: boolean): Clock {
   return value as Clock;
 }
 
+/** What an option's check may read besides the option's own value. */
+interface CheckContext {
+  readonly request: PlanRequest;
+  /** What a check reads of the options checked before it, in the table's order. */
+  readonly checked: { readonly logger?: ReturnType<typeof checkLogger> };
+}
+
+/** One row of the option table: how the option is checked, and what its being set changes. */
+interface OptionRow<V> {
+  /** Checks the value when the decorator is made; returns what the plan keeps of it. */
+  readonly check: (value: unknown, context: CheckContext) => V;
+  /**
+   * Which decorators take it: all, the exception forms only (not the predicate twins), or the
+   * async forms only (with why a blocking one cannot).
+   */
+  readonly takenBy: 'all' | 'exceptionForms' | { readonly asyncOnly: string };
+  /** Is the option set, by what its check returned? @defaultValue not `undefined` */
+  readonly isSet?: (checked: V) => boolean;
+  /** Set, it reads elapsed time: the clock is read at the start and after each attempt. */
+  readonly timed: boolean;
+  /** Set, something runs before each attempt: no first attempt is made outside the loop. */
+  readonly beforeAttempt: boolean;
+  /** Set, something runs after a successful attempt: a first-attempt success needs the loop. */
+  readonly afterSuccess: boolean;
+  /** Does `preview()` keep it? It leaves out what would act outside the preview or spend a budget. */
+  readonly inPreview: boolean;
+}
+
+/** A row with every flag off: the option only shapes what the loop computes. */
+const plain = {
+  takenBy: 'all',
+  timed: false,
+  beforeAttempt: false,
+  afterSuccess: false,
+  inPreview: true,
+} as const;
+
+/** A row of a handler option: a user callback, which sees `elapsed` and is left out of previews. */
+const handler = { ...plain, timed: true, inPreview: false } as const;
+
+/** The options of the retry loop, every one of them: the option types of `types.ts`. */
+type RetryOptionName = keyof (ExceptionOptions<unknown> & AsyncOptions);
+
+/**
+ * The option table: every retry-loop option, in the order they are checked. Every other key of the
+ * options goes to the wait generator. The compiler checks that the table names exactly the
+ * options of the public option types.
+ */
+const OPTIONS = {
+  maxTries: {
+    ...plain,
+    check: (value: unknown) => checkLimit('maxTries', value, checkMaxTries),
+  },
+  maxTime: {
+    ...plain,
+    check: (value: unknown) => checkLimit('maxTime', value, checkMaxTime),
+    isSet: (limit: unknown) => limit !== Number.POSITIVE_INFINITY,
+    timed: true,
+  },
+  jitter: {
+    ...plain,
+    check: (value: unknown, { request }: CheckContext): Plan['jitter'] =>
+      ((value === undefined
+        ? defaultJitterOf(request.wait as object, fullJitter)
+        : optionalFunction('jitter', value)) ?? null) as Plan['jitter'],
+  },
+  random: {
+    ...plain,
+    check: (value: unknown) => (optionalFunction('random', value) ?? Math.random) as Plan['random'],
+  },
+  signal: {
+    ...plain,
+    check: checkSignal,
+    takenBy: { asyncOnly: 'a blocking wait cannot be aborted' },
+    beforeAttempt: true,
+    inPreview: false,
+  },
+  budget: {
+    ...plain,
+    check: checkBudget,
+    beforeAttempt: true,
+    inPreview: false,
+  },
+  raiseOnGiveup: {
+    ...plain,
+    check: (value: unknown) => {
+      const raise = value ?? true;
+      if (typeof raise !== 'boolean') throw typeError('raiseOnGiveup', 'a boolean', raise);
+      return raise;
+    },
+    takenBy: 'exceptionForms',
+    inPreview: false,
+  },
+  logger: { ...plain, check: checkLogger, inPreview: false },
+  backoffLogLevel: {
+    ...plain,
+    check: (value: unknown, { checked }: CheckContext) =>
+      checkLevel('backoffLogLevel', value, 'info', checked.logger),
+    inPreview: false,
+  },
+  giveupLogLevel: {
+    ...plain,
+    check: (value: unknown, { checked }: CheckContext) =>
+      checkLevel('giveupLogLevel', value, 'error', checked.logger),
+    inPreview: false,
+  },
+  onTry: {
+    ...handler,
+    check: (value: unknown) => handlerList('onTry', value),
+    beforeAttempt: true,
+    afterSuccess: true,
+  },
+  onSuccess: {
+    ...handler,
+    check: (value: unknown) => handlerList('onSuccess', value),
+    afterSuccess: true,
+  },
+  onBackoff: { ...handler, check: (value: unknown) => handlerList('onBackoff', value) },
+  onGiveup: { ...handler, check: (value: unknown) => handlerList('onGiveup', value) },
+  giveup: {
+    ...handler,
+    check: (value: unknown) => optionalFunction('giveup', value),
+    takenBy: 'exceptionForms',
+  },
+  clock: {
+    ...plain,
+    check: (value: unknown, { request }: CheckContext) => checkClock(value, request.sync),
+    inPreview: false,
+  },
+} satisfies { readonly [Name in RetryOptionName]-?: OptionRow<unknown> };
+
+/** What the table's checks return, by option. */
+type Checked = {
+  -readonly [Name in keyof typeof OPTIONS]: ReturnType<(typeof OPTIONS)[Name]['check']>;
+};
+
+type Row = OptionRow<unknown>;
+const ROWS = Object.entries(OPTIONS) as [RetryOptionName, Row][];
+
+/** The names of the retry-loop options, in the table's order. */
+export const RETRY_OPTIONS: readonly RetryOptionName[] = ROWS.map(([name]) => name);
+
+/** Is `key` an option of the retry loop (and not of the wait generator)? */
+const isRetryOption = (key: string): key is RetryOptionName => Object.hasOwn(OPTIONS, key);
+
+/**
+ * The options `preview()` keeps: the wait generator's and those of the table that only shape the
+ * waits (limits, jitter, random).
+ */
+export function previewed(options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const key of Object.keys(options)) {
+    if (!isRetryOption(key) || OPTIONS[key].inPreview) kept[key] = options[key];
+  }
+  return kept;
+}
+
+/** Refuses an option the decorator does not take, naming it and the decorators that do. */
+function checkTakenBy(name: string, row: Row, value: unknown, request: PlanRequest): void {
+  if (row.takenBy === 'all' || value === undefined || value === null) return;
+  if (row.takenBy === 'exceptionForms') {
+    if (request.predicate === undefined) return;
+    throw new TypeError(
+      `\`${name}\` is an option of onException and retryContext, not of ${request.api}`,
+    );
+  }
+  if (!request.sync) return;
+  throw new TypeError(
+    `\`${name}\` is an option of the async twins (onException, onPredicate, retryContext), not of ${request.api}: ${row.takenBy.asyncOnly}`,
+  );
+}
+
 /** Checks a decorator's arguments and compiles them into a `Plan` (contract §4 and §12). */
 export function makePlan(request: PlanRequest): Plan {
-  const { api, wait, sync, block, predicate } = request;
+  const { wait, predicate } = request;
   if (typeof wait !== 'function') {
     throw typeError('wait', 'a wait generator function such as expo', wait);
   }
@@ -219,95 +390,65 @@ export function makePlan(request: PlanRequest): Plan {
   const lazyWaitOptions = new Set<string>();
   for (const key of Object.keys(options)) {
     const value = options[key];
-    if (RETRY_OPTIONS.has(key)) {
-      if (
-        predicate !== undefined &&
-        (key === 'giveup' || key === 'raiseOnGiveup') &&
-        value !== undefined
-      ) {
-        throw new TypeError(
-          `\`${key}\` is an option of onException and retryContext, not of ${api}`,
-        );
-      }
-    } else if (value !== undefined) {
+    if (isRetryOption(key)) checkTakenBy(key, OPTIONS[key], value, request);
+    else if (value !== undefined) {
       waitOptions[key] = value;
       if (isLazy(value)) lazyWaitOptions.add(key);
     }
   }
   checkWaitOptions(wait, waitOptions, lazyWaitOptions);
 
-  const maxTries = checkLimit('maxTries', options.maxTries, checkMaxTries);
-  const maxTime = checkLimit('maxTime', options.maxTime, checkMaxTime);
+  // The table's checks, in its order; what the options set decides the loop's fast paths.
+  const checked: Partial<Checked> = {};
+  const context: CheckContext = { request, checked };
+  let timed = false;
+  let beforeAttempt = false;
+  let afterSuccess = predicate !== undefined;
+  for (const [name, row] of ROWS) {
+    const value = row.check(options[name], context);
+    (checked as Record<string, unknown>)[name] = value;
+    if (row.isSet === undefined ? value === undefined : !row.isSet(value)) continue;
+    timed ||= row.timed;
+    beforeAttempt ||= row.beforeAttempt;
+    afterSuccess ||= row.afterSuccess;
+  }
+  const plan = checked as Checked;
+
+  const { maxTries, maxTime, logger } = plan;
   const lazy =
     // Stryker disable next-line ConditionalExpression,EqualityOperator: resolving plain options per call gives the same limits
     typeof maxTries === 'function' || typeof maxTime === 'function' || lazyWaitOptions.size > 0;
   const limits: Limits | undefined = lazy
     ? undefined
     : { maxTries: maxTries as number, maxTime: maxTime as number, waitOptions };
-
-  const jitter = (
-    options.jitter === undefined
-      ? defaultJitterOf(wait, fullJitter)
-      : optionalFunction('jitter', options.jitter)
-  ) as Plan['jitter'] | undefined;
-  const random = (optionalFunction('random', options.random) ?? Math.random) as Plan['random'];
-  const signal = checkSignal(api, options.signal, sync);
-  const budget = checkBudget(options.budget);
-  const raiseOnGiveup = options.raiseOnGiveup ?? true;
-  if (typeof raiseOnGiveup !== 'boolean')
-    throw typeError('raiseOnGiveup', 'a boolean', raiseOnGiveup);
-
-  let logBackoff: Callback | undefined;
-  let logGiveup: Callback | undefined;
-  if (options.logger !== null) {
-    const given = options.logger;
-    if (given !== undefined && typeof given !== 'object') {
-      throw typeError(
-        'logger',
-        'an object with log level methods (console, pino, winston …) or null',
-        given,
-      );
-    }
-    const logger = (given ?? defaultLogger()) as Record<string, unknown> | undefined;
-    const backoffLevel = checkLevel('backoffLogLevel', options.backoffLogLevel, 'info', logger);
-    const giveupLevel = checkLevel('giveupLogLevel', options.giveupLogLevel, 'error', logger);
-    if (logger !== undefined) {
-      logBackoff = backoffLine(logger, backoffLevel);
-      logGiveup = giveupLine(logger, giveupLevel, backoffLevel);
-    }
-  }
-
-  const onTry = handlerList('onTry', options.onTry);
-  const onSuccess = handlerList('onSuccess', options.onSuccess);
-  const onBackoff = handlerList('onBackoff', options.onBackoff);
-  const onGiveup = handlerList('onGiveup', options.onGiveup);
-  const giveup = optionalFunction('giveup', options.giveup);
+  // The default log lines show no elapsed time: they alone never make the plan timed.
+  const logBackoff = logger ? backoffLine(logger, plan.backoffLogLevel) : undefined;
+  const logGiveup = logger
+    ? giveupLine(logger, plan.giveupLogLevel, plan.backoffLogLevel)
+    : undefined;
   return {
     wait: wait as Plan['wait'],
-    random,
-    signal,
-    budget,
-    // Stryker disable next-line ConditionalExpression: `false` only turns the fast paths off
-    direct: onTry === undefined && signal === undefined && budget === undefined,
+    random: plan.random,
+    signal: plan.signal,
+    budget: plan.budget,
     limits,
     resolve: lazyResolver(maxTries, maxTime, waitOptions, wait),
-    jitter: jitter ?? null,
+    jitter: plan.jitter,
     catches: request.catches,
     predicate,
-    giveup,
-    raiseOnGiveup,
-    onTry,
-    onSuccess,
-    onBackoff: withLogLine(logBackoff, onBackoff),
-    onGiveup: withLogLine(logGiveup, onGiveup),
-    clock: checkClock(options.clock, sync),
-    block,
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: `false` only turns the fast path off; with onTry, `direct` is false
-    fastSuccess: predicate === undefined && onTry === undefined && onSuccess === undefined,
-    // The default log lines show no elapsed time, so they alone never need the clock.
-    timed:
-      maxTime !== Number.POSITIVE_INFINITY ||
-      [onTry, onSuccess, onBackoff, onGiveup, giveup].some((used) => used !== undefined),
+    giveup: plan.giveup,
+    raiseOnGiveup: plan.raiseOnGiveup,
+    onTry: plan.onTry,
+    onSuccess: plan.onSuccess,
+    onBackoff: withLogLine(logBackoff, plan.onBackoff),
+    onGiveup: withLogLine(logGiveup, plan.onGiveup),
+    clock: plan.clock,
+    blockForm: request.blockForm,
+    // Stryker disable next-line BooleanLiteral: `false` only turns the fast paths off
+    inlineFirstAttempt: !beforeAttempt,
+    // Stryker disable next-line BooleanLiteral: `false` only turns the fast path off
+    inlineSuccess: !afterSuccess,
+    timed,
   };
 }
 

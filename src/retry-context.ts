@@ -4,6 +4,7 @@
  * @module
  */
 
+import { makeAttempt } from './attempt.js';
 import { driveAsync, driveSync } from './drivers.js';
 import { ATTEMPT, begin, type Plan, type Run, Thrown } from './loop.js';
 import { catcher, makePlan } from './options.js';
@@ -59,28 +60,36 @@ export interface AttemptSync {
   run<T>(fn: () => T): T | undefined;
 }
 
-/** What both attempt kinds share: one use, and the record of a matched failure. */
+const NO_ARGS: readonly unknown[] = [];
+
+/** What both attempt kinds share: one use, the attempt itself, and the record of a matched failure. */
 class Recorder {
   readonly tries: number;
   /** What the loop is told of this attempt: `undefined` (it did not fail) or the `Thrown` error. */
   outcome: Thrown | undefined = undefined;
-  #catches: (error: unknown) => boolean;
+  #plan: Plan;
   #used = false;
 
-  constructor(tries: number, catches: (error: unknown) => boolean) {
+  constructor(plan: Plan, tries: number) {
     this.tries = tries;
-    this.#catches = catches;
+    this.#plan = plan;
   }
 
+  /** Checks a call of `run`: once per attempt, with a function. */
   protected claim(fn: unknown): void {
     if (this.#used) throw new TypeError('attempt.run was already called for this attempt');
     if (typeof fn !== 'function') throw typeError('fn', 'a function', fn);
     this.#used = true;
   }
 
+  /** Makes the attempt: `fn` is the block, called with no arguments. */
+  protected attempt<T>(fn: () => T): T {
+    return makeAttempt(this.#plan, this.tries, fn, undefined, NO_ARGS) as T;
+  }
+
   /** Records an error that `exception` matches; rethrows any other. */
   protected fail(error: unknown): undefined {
-    if (!this.#catches(error)) throw error;
+    if (!this.#plan.catches(error)) throw error;
     this.outcome = new Thrown(error);
     return undefined;
   }
@@ -97,7 +106,7 @@ class AsyncAttempt extends Recorder implements Attempt {
     }
     const pending = (async (): Promise<Awaited<T> | undefined> => {
       try {
-        return await fn();
+        return await this.attempt(fn);
       } catch (error) {
         return this.fail(error);
       }
@@ -112,7 +121,7 @@ class SyncAttempt extends Recorder implements AttemptSync {
     this.claim(fn);
     let value: T;
     try {
-      value = fn();
+      value = this.attempt(fn);
     } catch (error) {
       return this.fail(error);
     }
@@ -127,8 +136,8 @@ class SyncAttempt extends Recorder implements AttemptSync {
   }
 }
 
-/** One loop of the block form, stepped by the user's `for` loop. */
-class Loop<A extends Recorder> {
+/** The attempts of one block-form loop, stepped by the user's `for` loop. */
+class Attempts<A extends Recorder> {
   readonly plan: Plan;
   run: Run | undefined = undefined;
   attempt: A | undefined = undefined;
@@ -150,14 +159,14 @@ class Loop<A extends Recorder> {
   }
 }
 
-class AsyncLoop extends Loop<AsyncAttempt> implements AsyncIterableIterator<Attempt> {
+class AsyncAttempts extends Attempts<AsyncAttempt> implements AsyncIterableIterator<Attempt> {
   async next(): Promise<IteratorResult<Attempt, undefined>> {
     if (this.done) return this.finish();
     try {
       await this.attempt?.pending;
       const run = this.started();
       if ((await driveAsync(run, this.attempt?.outcome)) !== ATTEMPT) return this.finish();
-      this.attempt = new AsyncAttempt(run.tries, this.plan.catches);
+      this.attempt = new AsyncAttempt(this.plan, run.tries);
       return { done: false, value: this.attempt };
     } catch (error) {
       this.finish();
@@ -174,13 +183,13 @@ class AsyncLoop extends Loop<AsyncAttempt> implements AsyncIterableIterator<Atte
   }
 }
 
-class SyncLoop extends Loop<SyncAttempt> implements IterableIterator<AttemptSync> {
+class SyncAttempts extends Attempts<SyncAttempt> implements IterableIterator<AttemptSync> {
   next(): IteratorResult<AttemptSync, undefined> {
     if (this.done) return this.finish();
     try {
       const run = this.started();
       if (driveSync(run, this.attempt?.outcome) !== ATTEMPT) return this.finish();
-      this.attempt = new SyncAttempt(run.tries, this.plan.catches);
+      this.attempt = new SyncAttempt(this.plan, run.tries);
       return { done: false, value: this.attempt };
     } catch (error) {
       this.finish();
@@ -236,7 +245,7 @@ export function retryContext(
   options?: unknown,
 ): AsyncIterableIterator<Attempt> {
   // Stryker disable next-line StringLiteral: no message of the async block form names its API
-  return new AsyncLoop(contextPlan('retryContext', exception, wait, options, false));
+  return new AsyncAttempts(contextPlan('retryContext', exception, wait, options, false));
 }
 
 /**
@@ -271,7 +280,7 @@ export function retryContextSync(
   wait?: unknown,
   options?: unknown,
 ): IterableIterator<AttemptSync> {
-  return new SyncLoop(contextPlan('retryContextSync', exception, wait, options, true));
+  return new SyncAttempts(contextPlan('retryContextSync', exception, wait, options, true));
 }
 
 function contextPlan(
@@ -288,6 +297,6 @@ function contextPlan(
     predicate: undefined,
     options,
     sync,
-    block: true,
+    blockForm: true,
   });
 }

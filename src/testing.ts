@@ -17,6 +17,7 @@
 
 import type { Clock } from './clock.js';
 import { onExceptionSync } from './decorator.js';
+import { previewed } from './options.js';
 import type { WaitGenerator } from './types.js';
 import { checkSeconds, rangeError } from './validate.js';
 
@@ -134,19 +135,8 @@ export function preview<W extends WaitGenerator>(
   if (!Number.isInteger(count) || count < 0) throw rangeError('count', 'an integer >= 0', count);
   const waits: number[] = [];
   if (count === 0) return waits;
-  const {
-    onTry: _onTry,
-    onSuccess: _onSuccess,
-    onBackoff: _onBackoff,
-    onGiveup: _onGiveup,
-    giveup: _giveup,
-    logger: _logger,
-    clock: _clock,
-    signal: _signal,
-    budget: _budget,
-    raiseOnGiveup: _raise,
-    ...policy
-  } = options;
+  // The option table says which options shape the waits; handlers, budget, signal … are left out.
+  const policy = previewed(options);
   const { seed } = previewOptions;
   const failing = onExceptionSync(wait as WaitGenerator, PreviewFailure, {
     ...policy,

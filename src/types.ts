@@ -7,29 +7,26 @@
 
 import type { RetryBudget } from './budget.js';
 import type { Clock } from './clock.js';
-import type { GiveupReason } from './loop.js';
 import type { WaitContext } from './wait-gen.js';
 
-export type { GiveupReason };
-
 /**
- * Any function: the type of `details.target`.
+ * Why a call gave up: `details.reason` of `onGiveup`.
  *
  * @example
  * ```ts
- * const target: AnyFunction = (id: string) => fetch(id);
+ * const onGiveup = ({ reason }: { reason: GiveupReason }) => metrics.increment(`giveup.${reason}`);
  * ```
+ */
+export type GiveupReason = 'maxTries' | 'maxTime' | 'giveup' | 'exhausted' | 'aborted' | 'budget';
+
+/**
+ * Any function: the type of `details.target`.
  */
 export type AnyFunction = (...args: never) => unknown;
 
 /**
  * A class that `exception` matches with `instanceof` (a class with a static `Symbol.hasInstance`
  * works as a custom matcher).
- *
- * @example
- * ```ts
- * const matched: ErrorClass = TypeError;
- * ```
  */
 export type ErrorClass = abstract new (...args: never) => unknown;
 
@@ -56,11 +53,6 @@ export type Lazy<T> = T | (() => T);
 
 /**
  * What every details object has when a decorator made it.
- *
- * @example
- * ```ts
- * const log = (details: CallDetails) => console.log(details.tries);
- * ```
  */
 export interface CallDetails {
   /** The function as passed to the decorator. */
@@ -75,11 +67,6 @@ export interface CallDetails {
 
 /**
  * What every details object of the block form ({@link retryContext}) has: no target, no args.
- *
- * @example
- * ```ts
- * const log = (details: ContextDetails) => console.log(details.tries, details.elapsed);
- * ```
  */
 export interface ContextDetails {
   /** The 1-based number of the attempt that just ended (for `onTry`: that is about to start). */
@@ -90,11 +77,6 @@ export interface ContextDetails {
 
 /**
  * The extra field of a details object about a failed attempt of an exception twin.
- *
- * @example
- * ```ts
- * const handler = (details: CallDetails & WithException<TypeError>) => details.exception.message;
- * ```
  */
 export interface WithException<E> {
   /** The caught error: the very object the target threw. */
@@ -103,11 +85,6 @@ export interface WithException<E> {
 
 /**
  * The extra field of a details object of a predicate twin.
- *
- * @example
- * ```ts
- * const handler = (details: CallDetails & WithValue) => console.log(details.value);
- * ```
  */
 export interface WithValue {
   /** The value the target returned. */
@@ -116,11 +93,6 @@ export interface WithValue {
 
 /**
  * The extra field of an `onBackoff` details object.
- *
- * @example
- * ```ts
- * const handler = (details: CallDetails & WithWait) => console.log(`${details.wait}s`);
- * ```
  */
 export interface WithWait {
   /** Seconds about to be slept, after jitter and after clipping to `maxTime`. */
@@ -157,11 +129,6 @@ export type Handler<D> = (details: D) => unknown;
 
 /**
  * One handler or an iterable of handlers, run in order (read once, when the decorator is made).
- *
- * @example
- * ```ts
- * const onGiveup: Handlers<CallDetails> = [reportToSentry, bumpMetric];
- * ```
  */
 export type Handlers<D> = Handler<D> | Iterable<Handler<D>>;
 
@@ -194,11 +161,6 @@ export type Jitter = (seconds: number, random: () => number) => number;
  * The shape of a logger: any object with the level methods used, such as `console`, pino or
  * winston. Only the methods named by `backoffLogLevel` and `giveupLogLevel` are called, with one
  * string argument.
- *
- * @example
- * ```ts
- * const logger: Logger = console;
- * ```
  */
 export interface Logger {
   /** Called for the level `'trace'`. */
@@ -217,11 +179,6 @@ export interface Logger {
 
 /**
  * A log level: the name of the logger method to call.
- *
- * @example
- * ```ts
- * const level: LogLevel = 'warn';
- * ```
  */
 export type LogLevel = keyof Logger | (string & {});
 
@@ -261,35 +218,17 @@ export type WaitOptionsOf<W> = W extends (...args: infer P) => unknown
 
 /**
  * Options each of which may be given as a zero-argument function.
- *
- * @example
- * ```ts
- * const options: LazyOptions<{ interval: number }> = { interval: () => 2 };
- * ```
  */
 export type LazyOptions<O> = { [K in keyof O]: O[K] | (() => O[K]) };
 
 /**
  * A decorator's options parameter: optional unless the wait generator has required options.
- *
- * @example
- * ```ts
- * type P = OptionsParameter<{ value: () => number }>; // [options: { value: … }]
- * ```
  */
 export type OptionsParameter<O> = {} extends O ? [options?: O] : [options: O];
 
 /**
  * Options every decorator takes (section 4 of the contract); `Try`, `Success`, `Backoff` and
  * `Giveup` are the details types of the four events.
- *
- * @example
- * ```ts
- * const options: CommonOptions<CallDetails, CallDetails, CallDetails & WithWait, CallDetails> = {
- *   maxTries: 5,
- *   maxTime: 60,
- * };
- * ```
  */
 export interface CommonOptions<Try, Success, Backoff, Giveup> {
   /** Total calls of the target, counting the first: a positive integer or `Infinity`. @defaultValue unlimited */
@@ -404,11 +343,6 @@ export interface ContextOptions<E>
 
 /**
  * The options parameter of the exception twins for the wait generator `W` and error type `E`.
- *
- * @example
- * ```ts
- * type O = ExceptionOptionsParameter<typeof expo, TypeError>;
- * ```
  */
 export type ExceptionOptionsParameter<W, E, X = {}> = OptionsParameter<
   ExceptionOptions<E> & WaitOptionsOf<W> & X
@@ -416,11 +350,6 @@ export type ExceptionOptionsParameter<W, E, X = {}> = OptionsParameter<
 
 /**
  * The options parameter of the predicate twins for the wait generator `W`.
- *
- * @example
- * ```ts
- * type O = PredicateOptionsParameter<typeof constant>;
- * ```
  */
 export type PredicateOptionsParameter<W, X = {}> = OptionsParameter<
   PredicateOptions & WaitOptionsOf<W> & X
@@ -428,11 +357,6 @@ export type PredicateOptionsParameter<W, X = {}> = OptionsParameter<
 
 /**
  * The options parameter of the block form for the wait generator `W` and error type `E`.
- *
- * @example
- * ```ts
- * type O = ContextOptionsParameter<typeof expo, TypeError>;
- * ```
  */
 export type ContextOptionsParameter<W, E, X = {}> = OptionsParameter<
   ContextOptions<E> & WaitOptionsOf<W> & X
@@ -441,21 +365,11 @@ export type ContextOptionsParameter<W, E, X = {}> = OptionsParameter<
 /**
  * The exception twins' options when `raiseOnGiveup` may be `false`: giving up may then return
  * `undefined`.
- *
- * @example
- * ```ts
- * const options: QuietExceptionOptions<typeof expo, Error> = { raiseOnGiveup: false };
- * ```
  */
 export type QuietExceptionOptions<W, E, X = {}> = ExceptionOptions<E> & WaitOptionsOf<W> & X;
 
 /**
  * The exception twins' options with `raiseOnGiveup` left out or `true`.
- *
- * @example
- * ```ts
- * type O = RaisingExceptionOptionsParameter<typeof expo, Error>;
- * ```
  */
 export type RaisingExceptionOptionsParameter<W, E, X = {}> = OptionsParameter<
   ExceptionOptions<E> &
@@ -468,11 +382,6 @@ export type RaisingExceptionOptionsParameter<W, E, X = {}> = OptionsParameter<
 
 /**
  * A method decorator in its legacy (`experimentalDecorators`) form.
- *
- * @example
- * ```ts
- * const legacy: LegacyMethodDecorator = onException(expo, Error);
- * ```
  */
 export type LegacyMethodDecorator = (
   target: object,

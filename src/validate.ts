@@ -62,6 +62,19 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
+ * Handles a refused thenable's rejection, so that a stray promise the library will not await never
+ * becomes an unhandled rejection (which ends a plain `node` process). A thenable whose `then`
+ * throws is left alone: nothing can be awaited of it.
+ */
+export function ignoreRejection(thenable: PromiseLike<unknown>): void {
+  try {
+    Promise.resolve(thenable).then(undefined, () => {});
+  } catch {
+    // Only a native promise whose `constructor` getter throws gets here: nothing to await.
+  }
+}
+
+/**
  * The error for a thenable where a plain value was due. The stray promise's rejection is handled
  * here, so it never becomes an unhandled rejection.
  */
@@ -70,6 +83,6 @@ export function thenableError(
   thenable: PromiseLike<unknown>,
   hint: string,
 ): TypeError {
-  Promise.resolve(thenable).then(undefined, () => {});
+  ignoreRejection(thenable);
   return new TypeError(`${what} returned a Promise (or another thenable): ${hint}`);
 }

@@ -4,7 +4,6 @@
  * @module
  */
 
-import type { ServerDirected } from './loop.js';
 import { checkNumber, typeError } from './validate.js';
 
 /**
@@ -85,10 +84,11 @@ export interface RuntimeOptions {
   value(outcome: unknown): number;
 }
 
-type OptionCheck = (name: string, value: unknown) => void;
+/** Checks one option of a wait generator, naming it in the error. @internal */
+export type OptionCheck = (name: string, value: unknown) => void;
 
-/** What each built-in generator accepts, checked when the decorator is made. */
-interface OptionRules {
+/** What each built-in generator accepts, checked when the decorator is made. @internal */
+export interface OptionRules {
   readonly generator: string;
   readonly checks: Readonly<Record<string, OptionCheck>>;
   readonly required?: string;
@@ -126,7 +126,8 @@ export interface WaitContext {
   readonly random: () => number;
 }
 
-const defaultContext: WaitContext = { random: Math.random };
+/** The context of a generator called by hand, outside the loop. @internal */
+export const defaultContext: WaitContext = { random: Math.random };
 
 /**
  * Checks the options of a built-in wait generator: an unknown option (a typo such as `maxtries`)
@@ -164,22 +165,72 @@ export function checkWaitOptions(
 /**
  * Registers a built-in generator's option rules (and whether its values are random already).
  * A pure call, so that bundlers drop the generators a program does not use.
+ *
+ * @internal
  */
-function described<G extends object>(generator: G, known: OptionRules, jittered = false): G {
+export function described<G extends object>(generator: G, known: OptionRules, jittered = false): G {
   rules.set(generator, known);
   if (jittered) prejittered.add(generator);
   return generator;
 }
 
 /**
- * An endless sequence of waits. The built-in generators' iterators are small objects rather than
- * `function*` generators: an iterator lives as long as a call that waits, and a generator keeps
- * its whole frame (about four times the bytes).
+ * What the built-in wait generators return: an iterator of waits in seconds that is iterable too
+ * (`[...take(expo(), 5)]`). `Return` is `never` for the endless ones.
+ *
+ * @example
+ * ```ts
+ * const waits: WaitIterator<never> = backoff.expo({ maxValue: 8 });
+ * waits.next().value; // 1
+ * ```
  */
-abstract class Waits implements Iterator<number, never, unknown>, Iterable<number> {
-  abstract next(outcome?: unknown): IteratorResult<number, never>;
+export type WaitIterator<Return = unknown> = Iterator<number, Return, unknown> & Iterable<number>;
+
+/**
+ * A sequence of waits. The built-in generators' iterators are small objects rather than
+ * `function*` generators: an iterator lives as long as a call that waits, and a generator keeps
+ * its whole frame (about four times the bytes: 1354 -> 1243 B per pending retry with expo).
+ *
+ * @internal
+ */
+export abstract class Waits<Return = never>
+  implements Iterator<number, Return, unknown>, Iterable<number>
+{
+  abstract next(outcome?: unknown): IteratorResult<number, Return>;
   [Symbol.iterator](): this {
     return this;
+  }
+}
+
+/** `constant`'s waits from an iterable whose iterator is not iterable itself. */
+class Delegated extends Waits<unknown> {
+  private readonly waits: Iterator<number, unknown, unknown>;
+  constructor(waits: Iterator<number, unknown, unknown>) {
+    super();
+    this.waits = waits;
+  }
+  next(): IteratorResult<number, unknown> {
+    return this.waits.next();
+  }
+}
+
+/** `decorrelated`'s waits: each uniform in [base, 3 × the previous], capped. */
+class Decorrelated extends Waits {
+  private previous: number;
+  private readonly base: number;
+  private readonly cap: number;
+  private readonly random: () => number;
+  constructor(base: number, cap: number, random: () => number) {
+    super();
+    this.previous = base;
+    this.base = base;
+    this.cap = cap;
+    this.random = random;
+  }
+  next(): IteratorResult<number, never> {
+    const next = this.base + this.random() * (3 * this.previous - this.base);
+    this.previous = Math.min(this.cap, Number.isFinite(next) ? next : this.previous);
+    return { done: false, value: this.previous };
   }
 }
 
@@ -309,17 +360,16 @@ const optionalSeconds: OptionCheck = (name, value) => {
  * backoff.onException(backoff.expo, TypeError, { factor: 0.5, maxValue: 10 });
  * ```
  */
-export const expo: (options?: ExpoOptions) => Iterator<number, never, unknown> & Iterable<number> =
-  /* @__PURE__ */ described(
-    function expo(options?: ExpoOptions): Iterator<number, never, unknown> & Iterable<number> {
-      const { base = 2, factor = 1, maxValue } = options ?? {};
-      return new Exponential(factor, base, maxValue);
-    },
-    {
-      generator: 'expo',
-      checks: { base: finitePositive, factor: seconds, maxValue: optionalSeconds },
-    },
-  );
+export const expo: (options?: ExpoOptions) => WaitIterator<never> = /* @__PURE__ */ described(
+  function expo(options?: ExpoOptions): WaitIterator<never> {
+    const { base = 2, factor = 1, maxValue } = options ?? {};
+    return new Exponential(factor, base, maxValue);
+  },
+  {
+    generator: 'expo',
+    checks: { base: finitePositive, factor: seconds, maxValue: optionalSeconds },
+  },
+);
 
 /**
  * Decaying waits: `initialValue`·e^(−`decayFactor`·n) seconds for n = 0, 1, 2 …, floored at
@@ -334,10 +384,8 @@ export const expo: (options?: ExpoOptions) => Iterator<number, never, unknown> &
  * backoff.onPredicate(backoff.decay, (status) => status === 'busy', { initialValue: 10 });
  * ```
  */
-export const decay: (
-  options?: DecayOptions,
-) => Iterator<number, never, unknown> & Iterable<number> = /* @__PURE__ */ described(
-  function decay(options?: DecayOptions): Iterator<number, never, unknown> & Iterable<number> {
+export const decay: (options?: DecayOptions) => WaitIterator<never> = /* @__PURE__ */ described(
+  function decay(options?: DecayOptions): WaitIterator<never> {
     const { initialValue = 1, decayFactor = 1 } = options ?? {};
     return new Shrinking(initialValue, Math.exp(-decayFactor), options?.minValue ?? 0);
   },
@@ -358,13 +406,12 @@ export const decay: (
  * backoff.onException(backoff.fibo, TypeError, { maxValue: 13 });
  * ```
  */
-export const fibo: (options?: FiboOptions) => Iterator<number, never, unknown> & Iterable<number> =
-  /* @__PURE__ */ described(
-    function fibo(options?: FiboOptions): Iterator<number, never, unknown> & Iterable<number> {
-      return new Fibonacci(1, options?.maxValue);
-    },
-    { generator: 'fibo', checks: { maxValue: optionalSeconds } },
-  );
+export const fibo: (options?: FiboOptions) => WaitIterator<never> = /* @__PURE__ */ described(
+  function fibo(options?: FiboOptions): WaitIterator<never> {
+    return new Fibonacci(1, options?.maxValue);
+  },
+  { generator: 'fibo', checks: { maxValue: optionalSeconds } },
+);
 
 /**
  * Constant waits: `interval` seconds forever, or the waits of an iterable and then no more (the
@@ -378,34 +425,36 @@ export const fibo: (options?: FiboOptions) => Iterator<number, never, unknown> &
  * backoff.onPredicate(backoff.constant, (job) => !job.done, { interval: 2, jitter: null });
  * ```
  */
-export const constant: (options?: ConstantOptions) => Iterator<number, unknown, unknown> =
-  /* @__PURE__ */ described(
-    function constant(options?: ConstantOptions): Iterator<number, unknown, unknown> {
-      const { interval = 1 } = options ?? {};
-      if (typeof interval === 'number') return new Repeat(interval);
-      return interval[Symbol.iterator]();
-    },
-    {
-      generator: 'constant',
-      checks: {
-        interval: (name, value) => {
-          if (
-            typeof value === 'object' &&
-            value !== null &&
-            typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
-          ) {
-            return;
-          }
-          checkNumber(
-            name,
-            value,
-            'a finite number of seconds >= 0 or an iterable of them',
-            (v) => Number.isFinite(v) && v >= 0,
-          );
-        },
+export const constant: (options?: ConstantOptions) => WaitIterator = /* @__PURE__ */ described(
+  function constant(options?: ConstantOptions): WaitIterator {
+    const { interval = 1 } = options ?? {};
+    if (typeof interval === 'number') return new Repeat(interval);
+    const waits = interval[Symbol.iterator]();
+    return typeof (waits as Partial<Iterable<number>>)[Symbol.iterator] === 'function'
+      ? (waits as WaitIterator)
+      : new Delegated(waits);
+  },
+  {
+    generator: 'constant',
+    checks: {
+      interval: (name, value) => {
+        if (
+          typeof value === 'object' &&
+          value !== null &&
+          typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
+        ) {
+          return;
+        }
+        checkNumber(
+          name,
+          value,
+          'a finite number of seconds >= 0 or an iterable of them',
+          (v) => Number.isFinite(v) && v >= 0,
+        );
       },
     },
-  );
+  },
+);
 
 /**
  * Waits computed at run time: `value(x)` seconds, `x` being each failed attempt's value
@@ -422,23 +471,22 @@ export const constant: (options?: ConstantOptions) => Iterator<number, unknown, 
  * });
  * ```
  */
-export const runtime: (options: RuntimeOptions) => Iterator<number, unknown, unknown> =
-  /* @__PURE__ */ described(
-    function runtime(options: RuntimeOptions): Iterator<number, unknown, unknown> {
-      return new Computed(options.value);
-    },
-    {
-      generator: 'runtime',
-      checks: {
-        value: (name, value) => {
-          if (typeof value !== 'function') {
-            throw typeError(name, 'a function (outcome) => seconds', value);
-          }
-        },
+export const runtime: (options: RuntimeOptions) => WaitIterator<never> = /* @__PURE__ */ described(
+  function runtime(options: RuntimeOptions): WaitIterator<never> {
+    return new Computed(options.value);
+  },
+  {
+    generator: 'runtime',
+    checks: {
+      value: (name, value) => {
+        if (typeof value !== 'function') {
+          throw typeError(name, 'a function (outcome) => seconds', value);
+        }
       },
-      required: 'value',
     },
-  );
+    required: 'value',
+  },
+);
 
 /**
  * Options of {@link decorrelated}.
@@ -473,152 +521,15 @@ export interface DecorrelatedOptions {
 export const decorrelated: (
   options?: DecorrelatedOptions,
   context?: WaitContext,
-) => Iterator<number, unknown, unknown> = /* @__PURE__ */ described(
-  function decorrelated(
-    options?: DecorrelatedOptions,
-    context?: WaitContext,
-  ): Iterator<number, unknown, unknown> {
+) => WaitIterator<never> = /* @__PURE__ */ described(
+  function decorrelated(options?: DecorrelatedOptions, context?: WaitContext): WaitIterator<never> {
     const { base = 1 } = options ?? {};
     const cap = options?.maxValue ?? Number.MAX_VALUE;
-    const { random } = context ?? defaultContext;
-    let previous = base;
-    return {
-      next: () => {
-        const next = base + random() * (3 * previous - base);
-        previous = Math.min(cap, Number.isFinite(next) ? next : previous);
-        return { done: false, value: previous };
-      },
-    };
+    return new Decorrelated(base, cap, (context ?? defaultContext).random);
   },
   {
     generator: 'decorrelated',
     checks: { base: seconds, maxValue: optionalSeconds },
   },
   true,
-);
-
-/**
- * Options of {@link retryAfter}. A `fallback` generator with no parameters (a bare `function*`) counts
- * as a lazy option and would be called: pass it as `() => myGenerator`.
- *
- * @example
- * ```ts
- * const options: RetryAfterOptions = { maxServerWait: 120, fallback: fibo, fallbackOptions: { maxValue: 30 } };
- * ```
- */
-export interface RetryAfterOptions {
-  /** The longest server-directed wait, in seconds: a longer `Retry-After` is cut to it. @defaultValue unbounded */
-  readonly maxServerWait?: number | undefined;
-  /** The wait generator used when the answer has no usable header. @defaultValue {@link expo} */
-  readonly fallback?:
-    | ((options: never, context: WaitContext) => Iterator<number, unknown, unknown>)
-    | undefined;
-  /** The fallback generator's options. @defaultValue `{}` */
-  readonly fallbackOptions?: Readonly<Record<string, unknown>> | undefined;
-}
-
-type HeaderReader = (name: string) => unknown;
-
-/** Finds the headers of a fetch Response, or of an error carrying `response` or `headers`. */
-function headersOf(outcome: unknown, depth = 0): HeaderReader | undefined {
-  if (typeof outcome !== 'object' || outcome === null || depth > 1) return undefined;
-  const { headers, response } = outcome as { headers?: unknown; response?: unknown };
-  if (typeof headers === 'object' && headers !== null) {
-    const get = (headers as { get?: unknown }).get;
-    if (typeof get === 'function') return (name) => get.call(headers, name);
-    const plain = headers as Record<string, unknown>;
-    return (name) => {
-      for (const key of Object.keys(plain)) if (key.toLowerCase() === name) return plain[key];
-      return undefined;
-    };
-  }
-  return headersOf(response, depth + 1);
-}
-
-const NUMBER = /^\s*\d+(\.\d+)?\s*$/;
-
-/**
- * The wait a server asked for, in seconds: `retry-after-ms`, `x-amz-retry-after` (milliseconds),
- * or `Retry-After` (delta-seconds or an HTTP-date). A malformed value is ignored.
- *
- * @internal
- */
-export function serverWait(outcome: unknown, now: number = Date.now()): number | undefined {
-  const read = headersOf(outcome);
-  if (read === undefined) return undefined;
-  for (const name of ['retry-after-ms', 'x-amz-retry-after']) {
-    const value = read(name);
-    if (typeof value === 'string' && NUMBER.test(value)) return Number(value) / 1000;
-  }
-  const value = read('retry-after');
-  if (typeof value !== 'string') return undefined;
-  if (NUMBER.test(value)) return Number(value);
-  const date = Date.parse(value);
-  return Number.isNaN(date) || !/[a-z]/i.test(value) ? undefined : Math.max(0, (date - now) / 1000);
-}
-
-/**
- * Server-directed waits: the wait a `Retry-After` header asks for (delta-seconds or HTTP-date),
- * or `retry-after-ms` / `x-amz-retry-after` (milliseconds), read from a fetch `Response`
- * (predicate twins) or from an error carrying a `response` or `headers` (exception twins). The
- * server's wait is a floor: never jittered, cut only by `maxServerWait`; one that would pass
- * `maxTime` gives up at once (reason `'maxTime'`). Without a usable header the `fallback`
- * generator (default {@link expo}) decides, with the jitter as usual.
- *
- * @param options - {@link RetryAfterOptions}: `maxServerWait` (seconds), `fallback`, `fallbackOptions`
- * @param context - passed on to the fallback generator
- * @returns an iterator of waits in seconds
- * @example
- * ```ts
- * const getJson = backoff.onPredicate(
- *   backoff.retryAfter,
- *   (response: Response) => response.status === 429 || response.status === 503,
- *   { maxServerWait: 120, maxTime: 300 },
- * )(fetch);
- * ```
- */
-export const retryAfter: (
-  options?: RetryAfterOptions,
-  context?: WaitContext,
-) => Iterator<number, unknown, unknown> = /* @__PURE__ */ described(
-  function retryAfter(
-    options?: RetryAfterOptions,
-    context: WaitContext = defaultContext,
-  ): Iterator<number, unknown, unknown> {
-    const {
-      maxServerWait = Number.POSITIVE_INFINITY,
-      fallback = expo,
-      fallbackOptions = {},
-    } = options ?? {};
-    let fallbackWaits: Iterator<number, unknown, unknown> | undefined;
-    return {
-      next: (outcome?: unknown): IteratorResult<number, unknown> & ServerDirected => {
-        const server = serverWait(outcome);
-        if (server !== undefined) {
-          return { done: false, value: Math.min(server, maxServerWait), fromServer: true };
-        }
-        fallbackWaits ??= fallback(fallbackOptions as never, context);
-        return fallbackWaits.next(outcome);
-      },
-    };
-  },
-  {
-    generator: 'retryAfter',
-    checks: {
-      maxServerWait: (name, value) =>
-        checkNumber(name, value, 'a number of seconds >= 0 or Infinity', (v) => v >= 0),
-      fallback: (name, value) => {
-        if (typeof value !== 'function') throw typeError(name, 'a wait generator function', value);
-      },
-      fallbackOptions: (name, value) => {
-        if (typeof value !== 'object' || value === null) throw typeError(name, 'an object', value);
-      },
-    },
-    together: (options) => {
-      checkWaitOptions(
-        (options.fallback as object | undefined) ?? expo,
-        (options.fallbackOptions as Record<string, unknown> | undefined) ?? {},
-      );
-    },
-  },
 );

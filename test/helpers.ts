@@ -7,6 +7,7 @@ import {
   retryContext,
   retryContextSync,
 } from '../src/index.js';
+import { isThenable } from '../src/validate.js';
 
 /** A clock under the test's control: counts reads, records sleeps, advances on sleep. */
 export class FakeClock implements Clock {
@@ -63,6 +64,12 @@ export interface Twin {
   readonly loop: (iterable: unknown, body: (attempt: Loose) => unknown) => Promise<void>;
 }
 
+/** Fails the test when a sync API hands back a thenable instead of a value. */
+function refuseThenable(what: string, value: unknown): unknown {
+  if (isThenable(value)) throw new Error(`Test failure: ${what} returned a thenable`);
+  return value;
+}
+
 export const twins: readonly Twin[] = [
   {
     name: 'async',
@@ -81,10 +88,11 @@ export const twins: readonly Twin[] = [
     onException: onExceptionSync,
     onPredicate: onPredicateSync,
     retryContext: retryContextSync,
-    call: async (fn, ...args) => fn(...args),
+    // A sync wrapper never returns a thenable: one that did would pass every twin test if awaited.
+    call: async (fn, ...args) => refuseThenable('the sync wrapper', fn(...args)),
     loop: async (iterable, body) => {
       for (const attempt of iterable as Iterable<{ run: Loose }>) {
-        body(attempt.run.bind(attempt));
+        refuseThenable('attempt.run of the sync block form', body(attempt.run.bind(attempt)));
       }
     },
   },

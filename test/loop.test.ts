@@ -143,11 +143,17 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
     ]);
   });
 
-  it('a successful first attempt reads the clock at most twice; with nothing using time, never', async () => {
+  it('a successful first attempt reads the clock once (maxTime), twice (a handler sees elapsed), or never', async () => {
+    // Only the start: a first attempt that succeeds ends before anything reads elapsed time.
     const timed = new FakeClock();
     await twin.call(twin.onException(expo, Error, { clock: timed, maxTime: 5 })(() => 1));
-    expect(timed.reads).toBeLessThanOrEqual(2);
-    expect(timed.reads).toBeGreaterThanOrEqual(1);
+    expect(timed.reads).toBe(1);
+    // The start and after the attempt: onSuccess is told the elapsed time.
+    const handled = new FakeClock();
+    const onSuccess = vi.fn();
+    await twin.call(twin.onException(expo, Error, { clock: handled, onSuccess })(() => 1));
+    expect(handled.reads).toBe(2);
+    expect(onSuccess).toHaveBeenCalledTimes(1);
     const untimed = new FakeClock();
     await twin.call(twin.onException(expo, Error, { clock: untimed, maxTries: 5 })(() => 1));
     expect(untimed.reads).toBe(0);

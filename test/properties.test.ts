@@ -13,6 +13,7 @@ import {
   onExceptionSync,
   randomJitter,
 } from '../src/index.js';
+import { RETRY_OPTIONS } from '../src/options.js';
 import { preview, VirtualClock } from '../src/testing.js';
 
 const RUNS = 10_000;
@@ -201,27 +202,8 @@ describe('properties', () => {
 });
 
 describe('fuzzed bad input', () => {
-  const optionNames = [
-    'maxTries',
-    'maxTime',
-    'jitter',
-    'giveup',
-    'raiseOnGiveup',
-    'onTry',
-    'onSuccess',
-    'onBackoff',
-    'onGiveup',
-    'logger',
-    'backoffLogLevel',
-    'giveupLogLevel',
-    'clock',
-    'random',
-    'signal',
-    'budget',
-    'base',
-    'factor',
-    'maxValue',
-  ] as const;
+  // Every option of the retry loop, from the option table itself, and the wait generator's.
+  const optionNames = [...RETRY_OPTIONS, 'base', 'factor', 'maxValue'];
 
   it('any value of any option: a TypeError or RangeError naming it, or a working decorator', async () => {
     await fc.assert(

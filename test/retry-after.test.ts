@@ -9,9 +9,11 @@ import {
   onPredicate,
   randomJitter,
   retryAfter,
+  type ServerDirected,
+  type WaitGenerator,
 } from '../src/index.js';
+import { serverWait } from '../src/retry-after.js';
 import { VirtualClock } from '../src/testing.js';
-import { serverWait } from '../src/wait-gen.js';
 
 let server: Server;
 let base: string;
@@ -51,6 +53,37 @@ const retryable = (response: Response) => response.status === 429 || response.st
 let unique = 0;
 const path = (status: number, times: number, header: string, value: string) =>
   `${base}/${status}/${times}/${header}?v=${encodeURIComponent(value)}&n=${++unique}`;
+
+describe('ServerDirected: a wait your own generator says came from the server', () => {
+  const serverSays =
+    (seconds: number): WaitGenerator =>
+    () => ({
+      next: (): IteratorResult<number> & ServerDirected => ({
+        done: false,
+        value: seconds,
+        fromServer: true,
+      }),
+    });
+
+  it('is never jittered (a floor) and never cut to fit maxTime', async () => {
+    const clock = new VirtualClock();
+    const onGiveup = vi.fn();
+    const target = vi.fn(() => {
+      throw new TypeError('busy');
+    });
+    const wrapped = onException(serverSays(3), TypeError, {
+      clock,
+      logger: null,
+      jitter: () => 0,
+      maxTime: 10,
+      onGiveup,
+    })(target);
+    await expect(wrapped()).rejects.toThrow('busy');
+    // 3 s, 3 s, 3 s; then the next 3 s would pass maxTime (9 + 3 > 10): give up, not wait 1 s.
+    expect(clock.sleeps).toEqual([3, 3, 3]);
+    expect(onGiveup.mock.calls[0]?.[0].reason).toBe('maxTime');
+  });
+});
 
 async function fetchWithRetryAfter(url: string, options: Record<string, unknown> = {}) {
   const clock = new VirtualClock();

@@ -137,6 +137,32 @@ describe('preview', () => {
     expect(() => preview(expo, {}, -1)).toThrow(RangeError);
   });
 
+  it('leaves out every option that would act outside the preview', () => {
+    const fails = () => {
+      throw new Error('must not run in a preview');
+    };
+    const aborted = new AbortController();
+    aborted.abort();
+    const options = {
+      interval: 1,
+      jitter: null,
+      maxTries: 4,
+      onTry: fails,
+      onSuccess: fails,
+      onBackoff: fails,
+      onGiveup: fails,
+      giveup: () => true,
+      raiseOnGiveup: false,
+      logger: { info: fails, error: fails },
+      backoffLogLevel: 'info',
+      giveupLogLevel: 'error',
+      clock: { now: fails, sleep: fails, sleepSync: fails },
+      signal: aborted.signal,
+      budget: { tryRetry: () => false },
+    };
+    expect(preview(constant, options)).toEqual([1, 1, 1]);
+  });
+
   it('shows the wait generator PreviewFailure errors as the failures', () => {
     const seen: unknown[] = [];
     const value = (outcome: unknown) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constant, decay, expo, fibo, runtime } from '../src/index.js';
+import { constant, decay, decorrelated, expo, fibo, retryAfter, runtime } from '../src/index.js';
 
 function take(iterator: Iterator<number, unknown, unknown>, n: number): number[] {
   const values: number[] = [];
@@ -43,6 +43,26 @@ describe('expo', () => {
     expect(waits).toEqual([1, 1, 2, 3, 5, 8]);
     const iterator = decay();
     expect(iterator[Symbol.iterator]()).toBe(iterator);
+  });
+  it('every built-in generator returns an iterable iterator', () => {
+    // An iterable whose iterator is not iterable itself: constant wraps it.
+    const bare = { [Symbol.iterator]: () => ({ next: () => ({ done: false, value: 3 }) }) };
+    const all = [
+      expo(),
+      decay(),
+      fibo(),
+      constant(),
+      constant({ interval: [1, 2] }),
+      constant({ interval: bare as Iterable<number> }),
+      runtime({ value: () => 2 }),
+      decorrelated(),
+      retryAfter(),
+    ];
+    for (const waits of all) {
+      expect(waits[Symbol.iterator]()).toBe(waits);
+      expect(typeof waits.next().value).toBe('number');
+    }
+    expect(take(constant({ interval: bare as Iterable<number> }), 2)).toEqual([3, 3]);
   });
   it('never yields Infinity: the last finite wait repeats', () => {
     const values = take(expo(), 1100);

@@ -1,4 +1,5 @@
-// The fast, in-process part of the suite, for mutation testing (Stryker runs it per mutant).
+// The fast, in-process part of the suite: `npm run test:unit` (seconds), and what Stryker runs per
+// mutant.
 import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 

@@ -1,0 +1,174 @@
+/**
+ * Server-directed waits: reading `Retry-After` (and its millisecond cousins) from a response or an
+ * error, and the `retryAfter` wait generator built on it.
+ *
+ * @module
+ */
+
+import { checkNumber, typeError } from './validate.js';
+import {
+  checkWaitOptions,
+  defaultContext,
+  described,
+  expo,
+  type WaitContext,
+  type WaitIterator,
+  Waits,
+} from './wait-gen.js';
+
+/**
+ * What a wait generator's step may add to say that its wait came from the server (a `Retry-After`
+ * header, say): such a wait is a floor — never jittered, never cut to fit `maxTime` (a wait past
+ * `maxTime` gives up at once, reason `'maxTime'`). Your own generators may return it too.
+ *
+ * @example
+ * ```ts
+ * const fromHeader: WaitGenerator = () => ({
+ *   next: (response?: unknown): IteratorResult<number> & ServerDirected => ({
+ *     done: false,
+ *     value: Number((response as Response).headers.get('retry-after')),
+ *     fromServer: true,
+ *   }),
+ * });
+ * ```
+ */
+export interface ServerDirected {
+  /** `true`: the wait is the server's, a floor for the next attempt. */
+  readonly fromServer?: boolean;
+}
+
+/**
+ * Options of {@link retryAfter}. A `fallback` generator with no parameters (a bare `function*`) counts
+ * as a lazy option and would be called: pass it as `() => myGenerator`.
+ *
+ * @example
+ * ```ts
+ * const options: RetryAfterOptions = { maxServerWait: 120, fallback: fibo, fallbackOptions: { maxValue: 30 } };
+ * ```
+ */
+export interface RetryAfterOptions {
+  /** The longest server-directed wait, in seconds: a longer `Retry-After` is cut to it. @defaultValue unbounded */
+  readonly maxServerWait?: number | undefined;
+  /** The wait generator used when the answer has no usable header. @defaultValue {@link expo} */
+  readonly fallback?:
+    | ((options: never, context: WaitContext) => Iterator<number, unknown, unknown>)
+    | undefined;
+  /** The fallback generator's options. @defaultValue `{}` */
+  readonly fallbackOptions?: Readonly<Record<string, unknown>> | undefined;
+}
+
+type HeaderReader = (name: string) => unknown;
+
+/** Finds the headers of a fetch Response, or of an error carrying `response` or `headers`. */
+function headersOf(outcome: unknown, depth = 0): HeaderReader | undefined {
+  if (typeof outcome !== 'object' || outcome === null || depth > 1) return undefined;
+  const { headers, response } = outcome as { headers?: unknown; response?: unknown };
+  if (typeof headers === 'object' && headers !== null) {
+    const get = (headers as { get?: unknown }).get;
+    if (typeof get === 'function') return (name) => get.call(headers, name);
+    const plain = headers as Record<string, unknown>;
+    return (name) => {
+      for (const key of Object.keys(plain)) if (key.toLowerCase() === name) return plain[key];
+      return undefined;
+    };
+  }
+  return headersOf(response, depth + 1);
+}
+
+const NUMBER = /^\s*\d+(\.\d+)?\s*$/;
+
+/**
+ * The wait a server asked for, in seconds: `retry-after-ms`, `x-amz-retry-after` (milliseconds),
+ * or `Retry-After` (delta-seconds or an HTTP-date). A malformed value is ignored.
+ *
+ * @internal
+ */
+export function serverWait(outcome: unknown, now: number = Date.now()): number | undefined {
+  const read = headersOf(outcome);
+  if (read === undefined) return undefined;
+  for (const name of ['retry-after-ms', 'x-amz-retry-after']) {
+    const value = read(name);
+    if (typeof value === 'string' && NUMBER.test(value)) return Number(value) / 1000;
+  }
+  const value = read('retry-after');
+  if (typeof value !== 'string') return undefined;
+  if (NUMBER.test(value)) return Number(value);
+  const date = Date.parse(value);
+  return Number.isNaN(date) || !/[a-z]/i.test(value) ? undefined : Math.max(0, (date - now) / 1000);
+}
+
+/** `retryAfter`'s waits: the server's where it says one, else the fallback generator's. */
+class ServerWaits extends Waits<unknown> {
+  private readonly maxServerWait: number;
+  private readonly makeFallback: () => Iterator<number, unknown, unknown>;
+  private fallback: Iterator<number, unknown, unknown> | undefined = undefined;
+  constructor(maxServerWait: number, makeFallback: () => Iterator<number, unknown, unknown>) {
+    super();
+    this.maxServerWait = maxServerWait;
+    this.makeFallback = makeFallback;
+  }
+  next(outcome?: unknown): IteratorResult<number, unknown> & ServerDirected {
+    const server = serverWait(outcome);
+    if (server !== undefined) {
+      return { done: false, value: Math.min(server, this.maxServerWait), fromServer: true };
+    }
+    this.fallback ??= this.makeFallback();
+    return this.fallback.next(outcome);
+  }
+}
+
+/**
+ * Server-directed waits: the wait a `Retry-After` header asks for (delta-seconds or HTTP-date),
+ * or `retry-after-ms` / `x-amz-retry-after` (milliseconds), read from a fetch `Response`
+ * (predicate twins) or from an error carrying a `response` or `headers` (exception twins). The
+ * server's wait is a floor: never jittered, cut only by `maxServerWait`; one that would pass
+ * `maxTime` gives up at once (reason `'maxTime'`). Without a usable header the `fallback`
+ * generator (default {@link expo}) decides, with the jitter as usual.
+ *
+ * @param options - {@link RetryAfterOptions}: `maxServerWait` (seconds), `fallback`, `fallbackOptions`
+ * @param context - passed on to the fallback generator
+ * @returns an iterator of waits in seconds
+ * @example
+ * ```ts
+ * const getJson = backoff.onPredicate(
+ *   backoff.retryAfter,
+ *   (response: Response) => response.status === 429 || response.status === 503,
+ *   { maxServerWait: 120, maxTime: 300 },
+ * )(fetch);
+ * ```
+ */
+export const retryAfter: (options?: RetryAfterOptions, context?: WaitContext) => WaitIterator =
+  /* @__PURE__ */ described(
+    function retryAfter(
+      options?: RetryAfterOptions,
+      context: WaitContext = defaultContext,
+    ): WaitIterator {
+      const {
+        maxServerWait = Number.POSITIVE_INFINITY,
+        fallback = expo,
+        fallbackOptions = {},
+      } = options ?? {};
+      return new ServerWaits(maxServerWait, () => fallback(fallbackOptions as never, context));
+    },
+    {
+      generator: 'retryAfter',
+      checks: {
+        maxServerWait: (name, value) =>
+          checkNumber(name, value, 'a number of seconds >= 0 or Infinity', (v) => v >= 0),
+        fallback: (name, value) => {
+          if (typeof value !== 'function')
+            throw typeError(name, 'a wait generator function', value);
+        },
+        fallbackOptions: (name, value) => {
+          if (typeof value !== 'object' || value === null)
+            throw typeError(name, 'an object', value);
+        },
+      },
+      together: (options) => {
+        checkWaitOptions(
+          (options.fallback as object | undefined) ?? expo,
+          (options.fallbackOptions as Record<string, unknown> | undefined) ?? {},
+        );
+      },
+    },
+  );
