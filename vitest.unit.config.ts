@@ -23,6 +23,7 @@ export default defineConfig({
       'test/budget.test.ts',
       'test/decorators.test.ts',
       'test/messages.test.ts',
+      'test/hostile.test.ts',
     ],
   },
 });

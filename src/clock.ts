@@ -8,21 +8,34 @@ import { checkSeconds } from './validate.js';
 
 /**
  * Where the retry loop reads time and sleeps. All durations are seconds. Pass your own (for
- * example the test kit's virtual clock) with the `clock` option to control time exactly.
+ * example the test kit's virtual clock) with the `clock` option to control time exactly. A `sleep`
+ * must honour its `signal`: the loop relies on it to end a wait when the call is aborted (a clock
+ * that ignores it makes an abort wait out the whole sleep).
  *
  * @example
  * ```ts
  * const clock: Clock = {
  *   now: () => performance.now() / 1000,
- *   sleep: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
+ *   sleep: (seconds, signal) =>
+ *     new Promise((resolve, reject) => {
+ *       if (signal?.aborted) return reject(signal.reason);
+ *       const timer = setTimeout(resolve, seconds * 1000);
+ *       signal?.addEventListener('abort', () => {
+ *         clearTimeout(timer);
+ *         reject(signal.reason);
+ *       }, { once: true });
+ *     }),
  *   sleepSync: () => {},
  * };
  * ```
  */
 export interface Clock {
-  /** Monotonic time in seconds; only differences matter. */
+  /** Monotonic time in seconds; only differences matter. Must be a finite number. */
   now(): number;
-  /** Resolves after `seconds`; rejects with `signal.reason` when `signal` aborts first. */
+  /**
+   * Resolves after `seconds`; must reject with `signal.reason` as soon as `signal` aborts (the loop
+   * does not race the sleep against the signal itself).
+   */
   sleep(seconds: number, signal?: AbortSignal): Promise<void>;
   /** Blocks the thread for `seconds` (used by the sync twins). */
   sleepSync(seconds: number): void;
@@ -51,6 +64,58 @@ function yieldOnce(): Promise<void> {
   });
 }
 
+/** A sleep that its signal may end early. */
+class AbortableSleep {
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly reject: (reason: unknown) => void;
+  constructor(reject: (reason: unknown) => void) {
+    this.reject = reject;
+  }
+}
+
+/**
+ * The sleeps one signal may end, behind a single `abort` listener. One listener per sleep made
+ * setup quadratic, as Node scans a signal's listeners on every add: 10,000 pending calls on one
+ * signal blocked the event loop 1.3 s, 40,000 for 43 s; it also printed MaxListenersExceededWarning
+ * from the 11th call.
+ */
+class SignalSleeps {
+  readonly signal: AbortSignal;
+  readonly sleeps = new Set<AbortableSleep>();
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
+  }
+  readonly onAbort = (): void => {
+    watched.delete(this.signal);
+    for (const sleep of this.sleeps) {
+      clearTimeout(sleep.timer);
+      sleep.reject(this.signal.reason);
+    }
+    this.sleeps.clear();
+  };
+}
+
+const watched = new WeakMap<AbortSignal, SignalSleeps>();
+
+function watch(signal: AbortSignal, sleep: AbortableSleep): void {
+  let entry = watched.get(signal);
+  if (entry === undefined) {
+    entry = new SignalSleeps(signal);
+    watched.set(signal, entry);
+    signal.addEventListener('abort', entry.onAbort, { once: true });
+  }
+  entry.sleeps.add(sleep);
+}
+
+/** A sleep ended by its timer: the signal's listener goes once no sleep is left for it. */
+function unwatch(signal: AbortSignal, sleep: AbortableSleep): void {
+  const entry = watched.get(signal) as SignalSleeps;
+  entry.sleeps.delete(sleep);
+  if (entry.sleeps.size > 0) return;
+  watched.delete(signal);
+  signal.removeEventListener('abort', entry.onAbort);
+}
+
 function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<void> {
   // Timers truncate to whole milliseconds: round up, so that a wait is never shorter than asked;
   // but not for a float's noise (0.1 + 0.2 seconds is 300.00000000000006 ms: 300, not 301).
@@ -62,22 +127,19 @@ function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<voi
   return new Promise<void>((resolve, reject) => {
     // Long waits are slept in timer-sized pieces, against a deadline read when the sleep starts.
     const deadline = performance.now() + ms;
-    let timer: ReturnType<typeof setTimeout>;
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject((signal as AbortSignal).reason);
-    };
+    const sleep = new AbortableSleep(reject);
     const done = (): void => {
-      signal?.removeEventListener('abort', onAbort);
+      if (signal !== undefined) unwatch(signal, sleep);
       resolve();
     };
     const arm = (): void => {
-      const remaining = Math.ceil(deadline - performance.now());
-      timer =
+      // Never negative: Node 24+ warns (TimeoutNegativeWarning) for a negative delay.
+      const remaining = Math.max(0, Math.ceil(deadline - performance.now()));
+      sleep.timer =
         // Stryker disable next-line EqualityOperator: at exactly the limit, one more piece of 0 ms ends the same wait
         remaining <= MAX_TIMER_MS ? setTimeout(done, remaining) : setTimeout(arm, MAX_TIMER_MS);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal !== undefined) watch(signal, sleep);
     arm();
   });
 }

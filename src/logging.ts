@@ -5,6 +5,7 @@
  */
 
 import type { Logger } from './types.js';
+import { isThenable } from './validate.js';
 
 type Details = { readonly [field: string]: unknown };
 
@@ -57,6 +58,15 @@ export function defaultLogger(): Logger | undefined {
  * @internal
  */
 export function describe(outcome: unknown): string {
+  try {
+    return described(outcome);
+  } catch {
+    // A getter that throws (`name`, `message`), a revoked Proxy: the line still goes out.
+    return '<unprintable value>';
+  }
+}
+
+function described(outcome: unknown): string {
   if (outcome instanceof Error) {
     return outcome.message ? `${outcome.name}: ${outcome.message}` : outcome.name;
   }
@@ -98,11 +108,11 @@ function outcomeOf(details: Details): unknown {
  */
 export function backoffLine(logger: Logger, level: string): (details: Details) => void {
   return (details) => {
-    const wait = (details.wait as number).toFixed(1);
     callLogger(
       logger,
       level,
-      `Backing off ${subject(details)}(...) for ${wait}s (${describe(outcomeOf(details))})`,
+      () =>
+        `Backing off ${subject(details)}(...) for ${(details.wait as number).toFixed(1)}s (${describe(outcomeOf(details))})`,
     );
   };
 }
@@ -129,12 +139,12 @@ export function giveupLine(
   backoffLevel: string,
 ): (details: Details) => void {
   return (details) => {
-    const outcome = describe(outcomeOf(details));
     if (details.reason === 'giveup') {
       callLogger(
         logger,
         backoffLevel,
-        `Giving up ${subject(details)}(...): giveup returned true on try ${details.tries as number} (${outcome})`,
+        () =>
+          `Giving up ${subject(details)}(...): giveup returned true on try ${details.tries as number} (${describe(outcomeOf(details))})`,
       );
       return;
     }
@@ -142,13 +152,43 @@ export function giveupLine(
     callLogger(
       logger,
       level,
-      `Giving up ${subject(details)}(...) after ${details.tries as number} tries${why} (${outcome})`,
+      () =>
+        `Giving up ${subject(details)}(...) after ${details.tries as number} tries${why} (${describe(outcomeOf(details))})`,
     );
   };
 }
 
-function callLogger(logger: Logger, level: string, message: string): void {
-  // The level was checked to be a method of the logger when the decorator was made.
-  const method = (logger as Record<string, unknown>)[level] as (message: string) => unknown;
-  method.call(logger, message);
+/** Loggers whose failure was reported already: once each. */
+const failedLoggers = new WeakSet<object>();
+
+/**
+ * A logger's failure never changes the call: it is reported once per logger through
+ * `process.emitWarning` (where there is one) and otherwise ignored.
+ */
+function loggerFailed(logger: Logger, level: string, error: unknown): void {
+  if (failedLoggers.has(logger)) return;
+  failedLoggers.add(logger);
+  const proc = (
+    globalThis as { process?: { emitWarning?: (message: string, options: object) => void } }
+  ).process;
+  // Stryker disable next-line OptionalChaining: there is no process in a browser
+  proc?.emitWarning?.(
+    `backoff-ts: the logger's \`${level}\` method failed (${describe(error)}); the retries go on, and this logger's later failures are not reported`,
+    { type: 'BackoffLoggerWarning', code: 'BACKOFF_TS_LOGGER_FAILED' },
+  );
+}
+
+function callLogger(logger: Logger, level: string, message: () => string): void {
+  try {
+    // The level was checked to be a method of the logger when the decorator was made.
+    const method = (logger as Record<string, unknown>)[level] as (message: string) => unknown;
+    const result = method.call(logger, message());
+    if (isThenable(result)) {
+      Promise.resolve(result).then(undefined, (error: unknown) =>
+        loggerFailed(logger, level, error),
+      );
+    }
+  } catch (error) {
+    loggerFailed(logger, level, error);
+  }
 }

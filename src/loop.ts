@@ -110,16 +110,21 @@ export class Run {
   settle(threw: boolean, result: unknown): void {
     this.threw = threw;
     this.result = result;
-    if (!this.plan.timed) return;
-    const now = this.plan.clock.now();
-    if (typeof now !== 'number') {
-      if (isThenable(now)) {
-        ignoreRejection(now);
-        throw new TypeError('clock.now() returned a Promise: it must return seconds');
-      }
-      throw new TypeError(`Expected clock.now() to return a number of seconds, got ${show(now)}`);
+    if (this.plan.timed) this.elapsed = readClock(this.plan.clock) - this.start;
+  }
+
+  /**
+   * Lets go of the last outcome before a wait, unless an abort during the wait can still report it
+   * (the `onGiveup` handlers of a predicate twin with a signal): a bare loop holds no failed
+   * attempt's error (with its stack, or a whole response) while it waits, and neither does this.
+   */
+  forgetOutcome(): void {
+    const { plan } = this;
+    if (plan.predicate !== undefined && plan.signal !== undefined && plan.onGiveup !== undefined) {
+      return;
     }
-    this.elapsed = now - this.start;
+    this.result = undefined;
+    if (this.budgetCall !== undefined) this.budgetCall.outcome = undefined;
   }
 
   /**
@@ -220,15 +225,37 @@ export function afterFirst(
   return run;
 }
 
-/** When the call starts: the clock, if anything uses elapsed time. */
-export function startTime(plan: Plan): number {
-  return plan.timed ? plan.clock.now() : 0;
+/** Reads the clock: a finite number of seconds, or a `TypeError` that says what it gave. */
+function readClock(clock: Clock): number {
+  const now = clock.now();
+  if (Number.isFinite(now)) return now;
+  if (isThenable(now)) {
+    ignoreRejection(now);
+    throw new TypeError('clock.now() returned a Promise: it must return seconds');
+  }
+  throw new TypeError(
+    `Expected clock.now() to return a finite number of seconds, got ${show(now)}`,
+  );
 }
 
+/** When the call starts: the clock, if anything uses elapsed time. */
+export function startTime(plan: Plan): number {
+  return plan.timed ? readClock(plan.clock) : 0;
+}
+
+/**
+ * The fields every details object has. `args` is a copy: a handler that redacts it (`args[0] =
+ * '***'`) changes neither the target's next arguments nor another event's details.
+ */
 function details(run: Run): Details {
   return run.plan.blockForm
     ? { tries: run.tries, elapsed: run.elapsed }
-    : { target: run.target, args: run.args, tries: run.tries, elapsed: run.elapsed };
+    : {
+        target: run.target,
+        args: (run.args as readonly unknown[]).slice(),
+        tries: run.tries,
+        elapsed: run.elapsed,
+      };
 }
 
 /** The details of an ended attempt: with `exception` (it threw) or `value` (it returned). */
@@ -300,6 +327,7 @@ function checkWait(value: unknown, source: string, run: Run): number {
   // Number.isFinite is false for anything but a finite number: no coercion.
   if (Number.isFinite(value) && (value as number) >= 0) return value as number;
   if (isThenable(value)) {
+    ignoreRejection(value);
     throw new TypeError(`The ${source} returned a Promise: it must return seconds synchronously`);
   }
   const error = new RangeError(
@@ -319,7 +347,14 @@ function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
     }
     run.waits = waits;
   }
-  return run.waits.next(run.result);
+  const step = run.waits.next(run.result);
+  if (isThenable(step)) {
+    ignoreRejection(step);
+    throw new TypeError(
+      'The wait generator returned an async iterator (next() gave a Promise): wait generators must be sync — a function* or an object with a sync next(), not an async function*',
+    );
+  }
+  return step;
 }
 
 /**
@@ -412,5 +447,6 @@ function* playRound(run: Run): Round {
     }
     yield* notify(plan.onBackoff, backoff);
   }
+  run.forgetOutcome();
   return wait;
 }

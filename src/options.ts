@@ -95,6 +95,21 @@ function optionalFunction(name: string, value: unknown): Callback | undefined {
   return value as Callback;
 }
 
+/**
+ * A jitter takes the wait: `(seconds, random) => seconds`. One without parameters is refused:
+ * Python backoff still runs its deprecated nullary form as `wait + jitter()`, and taking its result
+ * as the whole wait would silently collapse ported waits.
+ */
+function checkJitter(value: unknown): Callback | undefined {
+  const jitter = optionalFunction('jitter', value);
+  if (jitter !== undefined && jitter.length === 0) {
+    throw new TypeError(
+      `Expected \`jitter\` to take the wait in seconds, (seconds) => seconds, got ${show(jitter)} of no parameters; Python backoff's deprecated nullary jitter (wait + jitter()) is not supported: write (seconds) => seconds + jitter()`,
+    );
+  }
+  return jitter;
+}
+
 /** Default log handlers run before user handlers. */
 function withLogLine(
   line: Callback | undefined,
@@ -268,7 +283,7 @@ const OPTIONS = {
     check: (value: unknown, { request }: CheckContext): Plan['jitter'] =>
       ((value === undefined
         ? defaultJitterOf(request.wait as object, fullJitter)
-        : optionalFunction('jitter', value)) ?? null) as Plan['jitter'],
+        : checkJitter(value)) ?? null) as Plan['jitter'],
   },
   random: {
     ...plain,
@@ -470,7 +485,19 @@ export function catcher(exception: unknown): (error: unknown) => boolean {
   // Stryker disable next-line ConditionalExpression,BlockStatement: a fast path for one class
   if (classes.length === 1) {
     const [cls] = classes as [new () => unknown];
-    return (error) => error instanceof cls;
+    return (error) => isInstance(error, cls);
   }
-  return (error) => classes.some((cls) => error instanceof cls);
+  return (error) => classes.some((cls) => isInstance(error, cls));
+}
+
+/**
+ * `instanceof` that never throws: a thrown revoked Proxy (whose prototype cannot be read) or a
+ * class whose `Symbol.hasInstance` throws matches nothing, so the error propagates as itself.
+ */
+function isInstance(error: unknown, cls: new () => unknown): boolean {
+  try {
+    return error instanceof cls;
+  } catch {
+    return false;
+  }
 }

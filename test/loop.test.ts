@@ -340,7 +340,7 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
       const wrapped = twin.onException(expo, TypeError, {
         clock: new FakeClock(),
         logger: null,
-        jitter: () => bad as number,
+        jitter: (_seconds: number) => bad as number,
       })(flaky([new TypeError()], 'ok'));
       const thrown = await twin.call(wrapped).catch((e: unknown) => e);
       expect(thrown).toBeInstanceOf(kind);
@@ -349,7 +349,7 @@ describe.each(twins)('the retry loop ($name twin)', (twin) => {
   });
 
   it('an error from a handler, giveup, the predicate, the jitter or the generator ends the call at once', async () => {
-    const failing = (name: string) => () => {
+    const failing = (name: string) => (_value?: unknown) => {
       throw new Error(name);
     };
     const cases: [string, Record<string, unknown>, 'exception' | 'predicate'][] = [

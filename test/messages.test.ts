@@ -291,9 +291,11 @@ describe('error messages, word for word', () => {
             { ...quietSync, maxTries: 2 },
           )(failing)(),
         'a jitter giving NaN': () =>
-          onExceptionSync(expo, Error, { ...quietSync, maxTries: 2, jitter: () => Number.NaN })(
-            failing,
-          )(),
+          onExceptionSync(expo, Error, {
+            ...quietSync,
+            maxTries: 2,
+            jitter: (_s: number) => Number.NaN,
+          })(failing)(),
         'a wait generator returning 5': () =>
           onExceptionSync((() => 5) as never, Error, { ...quietSync, maxTries: 2 } as never)(
             failing,
@@ -341,7 +343,7 @@ describe('error messages, word for word', () => {
         "attempt.run returning a Promise": "TypeError: The block passed to attempt.run returned a Promise (or another thenable): use retryContext with for await",
         "attempt.run twice": "TypeError: attempt.run was already called for this attempt",
         "attempt.run(5)": "TypeError: Expected \`fn\` to be a function, got 5",
-        "clock.now returning "0"": "TypeError: Expected clock.now() to return a number of seconds, got "0"",
+        "clock.now returning "0"": "TypeError: Expected clock.now() to return a finite number of seconds, got "0"",
         "clock.now returning a Promise": "TypeError: clock.now() returned a Promise: it must return seconds",
         "clock.sleep rejecting": "Error: the clock broke",
         "lazy factor returning a Promise": "TypeError: The lazy option \`factor\` returned a Promise: it must return its value synchronously",

@@ -74,7 +74,7 @@ describe('ServerDirected: a wait your own generator says came from the server', 
     const wrapped = onException(serverSays(3), TypeError, {
       clock,
       logger: null,
-      jitter: () => 0,
+      jitter: (_seconds: number) => 0,
       maxTime: 10,
       onGiveup,
     })(target);
@@ -125,7 +125,7 @@ describe('retryAfter against a real server', () => {
   });
 
   it('the server wait is never jittered downward, whatever the jitter', async () => {
-    for (const jitter of [fullJitter, randomJitter, () => 0]) {
+    for (const jitter of [fullJitter, randomJitter, (_seconds: number) => 0]) {
       const { clock } = await fetchWithRetryAfter(path(429, 1, 'retry-after', '60'), { jitter });
       expect(clock.sleeps).toEqual([60]);
     }
