@@ -2,7 +2,6 @@
  * The two drivers of the one retry loop: they perform its effects (attempt, callback, sleep), the
  * async one awaiting, the sync one blocking and refusing thenables. They hold no retry decision.
  *
- * @internal
  * @module
  */
 

@@ -3,7 +3,6 @@
  * user callback, sleep) as effects, which a sync or an async driver performs (see `drivers.ts`).
  * They hold every decision of the contract's section 5, so the twins cannot drift apart.
  *
- * @internal
  * @module
  */
 

@@ -1,7 +1,6 @@
 /**
  * Options: checked once, when a decorator is made, and compiled into the loop's read-only `Plan`.
  *
- * @internal
  * @module
  */
 

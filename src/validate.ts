@@ -1,7 +1,6 @@
 /**
  * Bad input gets a clear error: helpers that name the option and show the value.
  *
- * @internal
  * @module
  */
 
