@@ -129,6 +129,22 @@ async function memory() {
   }
 }
 
+async function sharedSignal() {
+  const { stdout } = await promisify(execFile)(process.execPath, [here('./signal.js')]);
+  const { calls, noSignal, setup, abort } = JSON.parse(stdout);
+  const row = (label, value) =>
+    console.log(
+      `  ${label.padEnd(30)} ${value.toFixed(0).padStart(7)} ms  ${(value / noSignal).toFixed(2).padStart(8)}x`,
+    );
+  console.log(
+    `\n3b. One AbortSignal shared by ${calls.toLocaleString('en')} pending calls (backoff-ts)`,
+  );
+  row('set up, no signal', noSignal);
+  row('set up on one signal', setup);
+  row('abort until all have settled', abort);
+  row('set up and abort', setup + abort);
+}
+
 async function timerAccuracy() {
   const SAMPLES = 40;
   const rows = [];
@@ -261,6 +277,7 @@ console.log(`backoff-ts benchmark — node ${process.version}, ${process.platfor
 if (wanted('success')) await successPath();
 if (wanted('retry')) await retryPath();
 if (wanted('memory')) await memory();
+if (wanted('signal')) await sharedSignal();
 if (wanted('timer')) await timerAccuracy();
 if (wanted('e2e')) await endToEnd();
 if (wanted('size')) await size();

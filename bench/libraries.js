@@ -29,8 +29,9 @@ export const libraries = {
             return await fn(...args);
           } catch (error) {
             if (attempt >= tries) throw error;
-            await sleep(delay);
           }
+          // Outside the catch block: a wait inside it would keep the failure alive.
+          await sleep(delay);
         }
       },
   },

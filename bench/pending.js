@@ -13,13 +13,14 @@ export function libraryFromArgs(usage) {
 }
 
 /**
- * A wrapped function whose every attempt fails: 3 tries, a minute between them — constant waits,
+ * A wrapped function whose every attempt fails with a fresh Error: 3 tries, a minute between them — constant waits,
  * or exponential ones (`expo`, doubling) when the command line says `expo`.
  */
 export function failingWrapped(library) {
-  const failure = new Error('down');
   const factor = process.argv[3] === 'expo' ? 2 : 1;
-  return library.wrap(() => Promise.reject(failure), { tries: 3, wait: 60, factor });
+  // A fresh Error (with its stack) per failure, as real failures are: a library that holds the
+  // last failure through the wait pays for it here.
+  return library.wrap(() => Promise.reject(new Error('down')), { tries: 3, wait: 60, factor });
 }
 
 /** Starts `count` calls of `wrapped`; they stay pending, waiting to retry. */
