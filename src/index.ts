@@ -41,6 +41,7 @@ export {
 } from './retry-context.js';
 export type {
   AnyFunction,
+  AnyTarget,
   AsyncDecorator,
   AsyncOptions,
   CallDetails,

@@ -381,6 +381,13 @@ export type RaisingExceptionOptionsParameter<W, E, X = {}> = OptionsParameter<
 >;
 
 /**
+ * What the decorators wrap: any function. Its parameters are `never[]` so that every function is
+ * one, and so that TypeScript types an inline target's parameters from the target itself (with
+ * `unknown[]`, a defaulted parameter would be `unknown`).
+ */
+export type AnyTarget = (...args: never[]) => unknown;
+
+/**
  * A method decorator in its legacy (`experimentalDecorators`) form.
  */
 export type LegacyMethodDecorator = (
@@ -400,11 +407,18 @@ export type LegacyMethodDecorator = (
  * ```
  */
 export interface AsyncDecorator<Extra = never> {
-  /** Wraps `target` (plain call), or replaces a method (TypeScript 5 standard decorator). */
-  <This, Args extends unknown[], Result>(
-    target: (this: This, ...args: Args) => Result,
-    context?: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Result>,
-  ): (this: This, ...args: Args) => Promise<Awaited<Result> | Extra>;
+  /**
+   * Wraps `target` (plain call), or replaces a method (TypeScript 5 standard decorator). Generic in
+   * the whole function, so that an inline target's defaulted parameter keeps its type
+   * (`(url: string, retries = 3) => …`: `retries` is a `number`).
+   */
+  <Target extends AnyTarget, This = ThisParameterType<Target>>(
+    target: Target,
+    context?: ClassMethodDecoratorContext<
+      This,
+      (this: This, ...args: Parameters<Target>) => ReturnType<Target>
+    >,
+  ): (this: This, ...args: Parameters<Target>) => Promise<Awaited<ReturnType<Target>> | Extra>;
   /** Replaces a method's descriptor (legacy `experimentalDecorators`). */
   (
     target: object,
@@ -425,10 +439,13 @@ export interface AsyncDecorator<Extra = never> {
  */
 export interface SyncDecorator<Extra = never> {
   /** Wraps `target` (plain call), or replaces a method (TypeScript 5 standard decorator). */
-  <This, Args extends unknown[], Result>(
-    target: (this: This, ...args: Args) => Result,
-    context?: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Result>,
-  ): (this: This, ...args: Args) => Result | Extra;
+  <Target extends AnyTarget, This = ThisParameterType<Target>>(
+    target: Target,
+    context?: ClassMethodDecoratorContext<
+      This,
+      (this: This, ...args: Parameters<Target>) => ReturnType<Target>
+    >,
+  ): (this: This, ...args: Parameters<Target>) => ReturnType<Target> | Extra;
   /** Replaces a method's descriptor (legacy `experimentalDecorators`). */
   (
     target: object,

@@ -48,6 +48,77 @@ describe('wrapped function types', () => {
   });
 });
 
+describe('inline targets: defaulted, optional, rest, overloaded and generic parameters', () => {
+  it('a defaulted parameter keeps its type (async and sync twins)', () => {
+    const getPage = backoff.onException(
+      backoff.expo,
+      TypeError,
+    )(async (url: string, retries = 3) => {
+      expectTypeOf(retries).toEqualTypeOf<number>();
+      return retries + url.length;
+    });
+    expectTypeOf(getPage).parameters.toEqualTypeOf<[url: string, retries?: number]>();
+    expectTypeOf(getPage).returns.toEqualTypeOf<Promise<number>>();
+    // @ts-expect-error a wrong argument type is an error
+    getPage('x', 'three');
+    const double = backoff.onExceptionSync(
+      backoff.constant,
+      Error,
+    )((n = 1) => {
+      expectTypeOf(n).toEqualTypeOf<number>();
+      return n * 2;
+    });
+    expectTypeOf(double).parameters.toEqualTypeOf<[n?: number]>();
+    expectTypeOf(double).returns.toEqualTypeOf<number>();
+    const poll = backoff.onPredicate(backoff.constant)(
+      (id: string, tries = 0) => tries + id.length,
+    );
+    expectTypeOf(poll).parameters.toEqualTypeOf<[id: string, tries?: number]>();
+  });
+
+  it('optional and rest parameters are kept', () => {
+    const optional = backoff.onException(backoff.expo, Error)((a: string, b?: number) => a + b);
+    expectTypeOf(optional).parameters.toEqualTypeOf<[a: string, b?: number]>();
+    const rest = backoff.onExceptionSync(
+      backoff.expo,
+      Error,
+    )((first: string, ...more: number[]) => first.length + more.length);
+    expectTypeOf(rest).parameters.toEqualTypeOf<[first: string, ...more: number[]]>();
+    rest('a', 1, 2, 3);
+    // @ts-expect-error rest elements keep their type
+    rest('a', 'b');
+  });
+
+  it('an overloaded target: its last signature is what the wrapper takes (as Parameters<F> says)', () => {
+    function parse(text: string): number;
+    function parse(text: string, radix: number): number;
+    function parse(text: string, radix?: number): number {
+      return Number.parseInt(text, radix);
+    }
+    const wrapped = backoff.onExceptionSync(backoff.expo, Error)(parse);
+    expectTypeOf(wrapped).parameters.toEqualTypeOf<[text: string, radix: number]>();
+    expectTypeOf(wrapped).returns.toEqualTypeOf<number>();
+  });
+
+  it('a generic target: its type parameter is fixed at its constraint (unknown)', () => {
+    const identity = backoff.onException(backoff.expo, Error)(<T>(x: T) => x);
+    expectTypeOf(identity).parameters.toEqualTypeOf<[x: unknown]>();
+    expectTypeOf(identity).returns.toEqualTypeOf<Promise<unknown>>();
+  });
+
+  it('a method with a defaulted parameter, as a standard decorator', () => {
+    class Client {
+      base = 'http://localhost';
+      @backoff.onException(backoff.expo, TypeError, { maxTries: 3 })
+      async get(path: string, retries = 2): Promise<string> {
+        expectTypeOf(retries).toEqualTypeOf<number>();
+        return `${this.base}${path}${retries}`;
+      }
+    }
+    expectTypeOf(new Client().get).parameters.toEqualTypeOf<[path: string, retries?: number]>();
+  });
+});
+
 describe('option types', () => {
   it('giveup and handlers see the caught error class', () => {
     backoff.onException(backoff.expo, TypeError, {

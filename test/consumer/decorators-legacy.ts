@@ -9,8 +9,8 @@ export class Client {
   }
 
   @backoff.onException(backoff.expo, TypeError, { maxTries: 3 })
-  async get(path: string): Promise<string> {
-    return `${this.base}${path}`;
+  async get(path: string, retries = 2): Promise<string> {
+    return `${this.base}${path}${retries.toFixed(0)}`;
   }
 
   @backoff.onPredicateSync(backoff.constant, undefined, { interval: 0 })
