@@ -31,6 +31,7 @@ export function makeAttempt(
       return call.call(self);
     case 1:
       return call.call(self, args[0]);
+    // Stryker disable next-line ConditionalExpression: without the case, apply gives the same result
     case 2:
       return call.call(self, args[0], args[1]);
     default:

@@ -309,26 +309,30 @@ const OPTIONS = {
       return raise;
     },
     takenBy: 'exceptionForms',
+    // Stryker disable next-line BooleanLiteral: a preview's waits are the same whether it raises or not
     inPreview: false,
   },
+  // Stryker disable next-line BooleanLiteral: preview sets its own logger (null) and clock
   logger: { ...plain, check: checkLogger, inPreview: false },
   backoffLogLevel: {
     ...plain,
     check: (value: unknown, { checked }: CheckContext) =>
       checkLevel('backoffLogLevel', value, 'info', checked.logger),
+    // Stryker disable next-line BooleanLiteral: with preview's logger null, levels are not checked
     inPreview: false,
   },
   giveupLogLevel: {
     ...plain,
     check: (value: unknown, { checked }: CheckContext) =>
       checkLevel('giveupLogLevel', value, 'error', checked.logger),
+    // Stryker disable next-line BooleanLiteral: with preview's logger null, levels are not checked
     inPreview: false,
   },
   onTry: {
     ...handler,
     check: (value: unknown) => handlerList('onTry', value),
+    // Only beforeAttempt: with it, no attempt is made outside the loop, the first included.
     beforeAttempt: true,
-    afterSuccess: true,
   },
   onSuccess: {
     ...handler,
@@ -345,6 +349,7 @@ const OPTIONS = {
   clock: {
     ...plain,
     check: (value: unknown, { request }: CheckContext) => checkClock(value, request.sync),
+    // Stryker disable next-line BooleanLiteral: preview sets its own clock
     inPreview: false,
   },
 } satisfies { readonly [Name in RetryOptionName]-?: OptionRow<unknown> };

@@ -202,7 +202,7 @@ export abstract class Waits<Return = never>
   }
 }
 
-/** `constant`'s waits from an iterable whose iterator is not iterable itself. */
+/** `constant`'s waits from an iterable: its iterator's, then done. */
 class Delegated extends Waits<unknown> {
   private readonly waits: Iterator<number, unknown, unknown>;
   constructor(waits: Iterator<number, unknown, unknown>) {
@@ -429,10 +429,8 @@ export const constant: (options?: ConstantOptions) => WaitIterator = /* @__PURE_
   function constant(options?: ConstantOptions): WaitIterator {
     const { interval = 1 } = options ?? {};
     if (typeof interval === 'number') return new Repeat(interval);
-    const waits = interval[Symbol.iterator]();
-    return typeof (waits as Partial<Iterable<number>>)[Symbol.iterator] === 'function'
-      ? (waits as WaitIterator)
-      : new Delegated(waits);
+    // Wrapped, since a user's iterable may give an iterator that is not iterable itself.
+    return new Delegated(interval[Symbol.iterator]());
   },
   {
     generator: 'constant',

@@ -1,7 +1,16 @@
 // Bad input fails fast, when the decorator is made, with an error naming the option and the value
 // (contract §12).
 import { describe, expect, it } from 'vitest';
-import { constant, expo, fibo, runtime } from '../src/index.js';
+import {
+  constant,
+  expo,
+  fibo,
+  onException,
+  onExceptionSync,
+  onPredicate,
+  runtime,
+} from '../src/index.js';
+import { RETRY_OPTIONS } from '../src/options.js';
 import { FakeClock, twins } from './helpers.js';
 
 type Case = [label: string, make: () => unknown, kind: ErrorConstructor, message: RegExp];
@@ -287,5 +296,26 @@ describe.each(twins)('bad input ($name twin)', (twin) => {
       () => expect.unreachable(),
       () => expect(received).toEqual({ anything: 'goes' }),
     );
+  });
+});
+
+describe('the option table', () => {
+  it('names every retry option once; each refuses a bad value with an error naming it', () => {
+    expect(new Set(RETRY_OPTIONS).size).toBe(16);
+    expect(RETRY_OPTIONS).toContain('maxTries');
+    for (const name of RETRY_OPTIONS) {
+      expect(() => onException(expo, Error, { [name]: Symbol('bad') } as never)).toThrow(
+        new RegExp(`\`${name}\``),
+      );
+    }
+  });
+
+  it('an option a decorator does not take is as if left out when null or undefined', () => {
+    for (const value of [null, undefined]) {
+      expect(() =>
+        onPredicate(expo, undefined, { giveup: value, raiseOnGiveup: value }),
+      ).not.toThrow();
+      expect(() => onExceptionSync(expo, Error, { signal: value } as never)).not.toThrow();
+    }
   });
 });

@@ -18,6 +18,16 @@ describe.each(twins)('the block form ($name twin)', (twin) => {
     expect(clock.sleeps).toEqual([1, 2]);
   });
 
+  it('calls the block with no arguments and no this', async () => {
+    const seen: unknown[] = [];
+    await twin.loop(twin.retryContext(TypeError, expo, quiet), (run) =>
+      run(function (this: unknown, ...args: unknown[]) {
+        seen.push(this, args);
+      }),
+    );
+    expect(seen).toEqual([undefined, []]);
+  });
+
   it('run returns the block value, and undefined for a swallowed failure', async () => {
     const results: unknown[] = [];
     let n = 0;
