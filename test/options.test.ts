@@ -313,7 +313,7 @@ describe('the option table', () => {
   it('an option a decorator does not take is as if left out when null or undefined', () => {
     for (const value of [null, undefined]) {
       expect(() =>
-        onPredicate(expo, undefined, { giveup: value, raiseOnGiveup: value }),
+        onPredicate(expo, undefined, { giveup: value, raiseOnGiveup: value } as never),
       ).not.toThrow();
       expect(() => onExceptionSync(expo, Error, { signal: value } as never)).not.toThrow();
     }
