@@ -63,13 +63,18 @@ export class VirtualClock implements Clock {
   sleepSync(seconds: number): void {
     checkSeconds(seconds);
     this.sleeps.push(seconds);
-    this.#now += seconds;
+    this.#forward(seconds);
   }
 
   /** Moves virtual time on by `seconds` without recording a wait (say, inside a slow target). */
   advance(seconds: number): void {
     checkSeconds(seconds);
-    this.#now += seconds;
+    this.#forward(seconds);
+  }
+
+  /** Moves time on; it saturates at `Number.MAX_VALUE` seconds rather than overflow to `Infinity`. */
+  #forward(seconds: number): void {
+    this.#now = Math.min(this.#now + seconds, Number.MAX_VALUE);
   }
 }
 

@@ -19,6 +19,14 @@ import { preview, seededRandom, VirtualClock } from '../src/testing.js';
 import { flaky } from './helpers.js';
 
 describe('VirtualClock', () => {
+  it('saturates at Number.MAX_VALUE seconds instead of overflowing to Infinity', () => {
+    const clock = new VirtualClock();
+    clock.sleepSync(Number.MAX_VALUE);
+    clock.sleepSync(Number.MAX_VALUE);
+    clock.advance(Number.MAX_VALUE);
+    expect(clock.now()).toBe(Number.MAX_VALUE);
+  });
+
   it('sleeps at once, advancing virtual time and recording each wait', async () => {
     const clock = new VirtualClock(100);
     await clock.sleep(2.5);
