@@ -2,8 +2,17 @@
 // The `backoff-ts` command: see cli.ts. Ctrl-C and SIGTERM stop both the wait and the command.
 import { main } from './cli.js';
 
+// The first SIGINT / SIGTERM stops the wait and the command (SIGTERM, then SIGKILL after the
+// grace); a second one kills the command at once.
 const interrupt = new AbortController();
+const kill = new AbortController();
 for (const name of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(name, () => interrupt.abort(name));
+  process.on(name, () => {
+    if (interrupt.signal.aborted) kill.abort(name);
+    else interrupt.abort(name);
+  });
 }
-process.exitCode = await main(process.argv.slice(2), { signal: interrupt.signal });
+process.exitCode = await main(process.argv.slice(2), {
+  signal: interrupt.signal,
+  kill: kill.signal,
+});

@@ -1,6 +1,7 @@
 // The command-line tool, running real commands: in-process with virtual time for the retry
 // logic, and as a real process (the built bin) for stdin and signals.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,7 +214,7 @@ describe('bad flags: one line, exit code 2', () => {
     [['true'], null],
     [[], /no command given/],
     [['--max-tries', '0', '--', 'true'], /--max-tries to be a positive integer.*got 0/],
-    [['--max-tries', 'many', '--', 'true'], /--max-tries: expected a number, got "many"/],
+    [['--max-tries', 'many', '--', 'true'], /--max-tries: expected a decimal number, got "many"/],
     [['--max-time=-1', '--', 'true'], /--max-time to be a number of seconds >= 0.*got -1/],
     [['--max-time', '-1', '--', 'true'], /'--max-time' argument is ambiguous/],
     [
@@ -227,6 +228,10 @@ describe('bad flags: one line, exit code 2', () => {
     [['--on-exit', '1,x', '--', 'true'], /--on-exit/],
     [['--until', '(', '--', 'true'], /--until: not a valid regular expression/],
     [['--until', 'a', '--while', 'b', '--', 'true'], /exclude each other/],
+    [['--max-tries', '0x10', '--', 'true'], /--max-tries: expected a decimal number, got "0x10"/],
+    [['--max-time', '1_000', '--', 'true'], /--max-time: expected a decimal number/],
+    [['--timeout', '0', '--', 'true'], /--timeout: expected seconds > 0, got "0"/],
+    [['--kill-after', 'soon', '--', 'true'], /--kill-after: expected a decimal number/],
   ])('%j', async (argv, message) => {
     const result = await run(argv as string[]);
     if (message === null) {
@@ -238,6 +243,90 @@ describe('bad flags: one line, exit code 2', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/^backoff-ts: .*\(see --help\)\n$/);
+  });
+});
+
+describe('supervising the command', () => {
+  it('a command killed by a signal exits 128 + its number, as a shell reports it', async () => {
+    expect((await run(['--max-tries', '1', '--', 'sh', '-c', 'kill -SEGV $$'])).code).toBe(139);
+    expect((await run(['--max-tries', '1', '--', 'sh', '-c', 'kill -ABRT $$'])).code).toBe(134);
+    // So --on-exit can match it.
+    const retried = await run([
+      '--on-exit',
+      '139',
+      '--max-tries',
+      '2',
+      '--',
+      'sh',
+      '-c',
+      'kill -SEGV $$',
+    ]);
+    expect(retried.stderr).toMatch(/Backing off .* \(exit 139\)/);
+  });
+
+  it('an empty command: one line on stderr, exit 127', async () => {
+    const result = await run(['--', '']);
+    expect(result.code).toBe(127);
+    expect(result.stderr).toBe("backoff-ts: cannot run '': the command is empty\n");
+  });
+
+  it('--until / --while pass binary output through byte for byte', async () => {
+    const bytes = Buffer.from([
+      0x00, 0xff, 0xfe, 0x80, 0x0a, 0x72, 0x65, 0x61, 0x64, 0x79, 0x0a, 0xc3,
+    ]);
+    const chunks: Buffer[] = [];
+    const code = await main(
+      [
+        '--until',
+        'ready',
+        '--',
+        process.execPath,
+        '-e',
+        `process.stdout.write(Buffer.from(${JSON.stringify([...bytes])}))`,
+      ],
+      {
+        clock: new VirtualClock(),
+        stdout: (chunk) => chunks.push(Buffer.from(chunk)),
+        stderr: () => {},
+      },
+    );
+    expect(code).toBe(0);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+  });
+
+  it('--until that gives up exits non-zero even when the last run exited 0', async () => {
+    const result = await run(['--until', 'never', '--max-tries', '2', ...fails(5, 0, 'booting')]);
+    expect(result).toMatchObject({ code: 1, runs: 2 });
+    const matched = await run(['--while', 'status', '--max-tries', '1', ...fails(5, 0, 'x')]);
+    expect(matched.code).toBe(1);
+  });
+
+  it('--timeout stops a run that hangs: exit 124, a failed run, retried', async () => {
+    const started = performance.now();
+    const result = await run(['--timeout', '0.2', '--max-tries', '2', '--', 'sleep', '30']);
+    expect(result.code).toBe(124);
+    expect(result.stderr).toMatch(
+      /Backing off sleep 30 for .* \(exit 124\)\nGiving up sleep 30 after 2 tries \(exit 124\)/,
+    );
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('quotes the command in its lines as a shell would read it back', async () => {
+    const argv = [
+      '--max-tries',
+      '2',
+      '--jitter',
+      'none',
+      '--',
+      'sh',
+      '-c',
+      'echo "a b"; exit 1',
+      "it's",
+    ];
+    const result = await run(argv);
+    expect(result.stderr).toContain(
+      `Backing off sh -c 'echo "a b"; exit 1' 'it'\\''s' for 1.0s (exit 1)`,
+    );
   });
 });
 
@@ -314,6 +403,121 @@ describe('the built bin as a real process (npm test builds it first)', () => {
     expect(code).toBe(130);
     expect(performance.now() - started).toBeLessThan(2000);
   });
+
+  /** Is the process still running? (A killed one nobody has reaped yet is a zombie: not running.) */
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  };
+  const waitFor = async (file: string): Promise<number> => {
+    for (;;) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      if (text.trim() !== '') return Number(text);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it('a command that ignores SIGTERM is killed after --kill-after; the tool never leaves it running', async () => {
+    const pidFile = join(dir, 'pid');
+    const { child, exited } = start([
+      '--kill-after',
+      '0.3',
+      '--',
+      'sh',
+      '-c',
+      `trap '' TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done`,
+    ]);
+    const pid = await waitFor(pidFile);
+    child.kill('SIGTERM');
+    const { code } = await exited;
+    expect(code).toBe(143);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('a second SIGTERM kills the command at once', async () => {
+    const pidFile = join(dir, 'pid');
+    const { child, exited } = start([
+      '--kill-after',
+      '60',
+      '--',
+      'sh',
+      '-c',
+      `trap '' TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done`,
+    ]);
+    const pid = await waitFor(pidFile);
+    const started = performance.now();
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    expect((await exited).code).toBe(143);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('signals the whole process group: no grandchild is left running', async () => {
+    const pidFile = join(dir, 'pid');
+    const { child, exited } = start([
+      '--',
+      'sh',
+      '-c',
+      `sleep 31 & echo $! > ${pidFile}; wait; echo`,
+    ]);
+    const grandchild = await waitFor(pidFile);
+    expect(alive(grandchild)).toBe(true);
+    child.kill('SIGTERM');
+    expect((await exited).code).toBe(143);
+    // The group's SIGTERM reached sleep too (give the kernel a moment to reap it).
+    for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it('--max-time with --kill-at-max-time ends the run in flight: exit 124', async () => {
+    const started = performance.now();
+    const { exited } = start(['--max-time', '0.3', '--kill-at-max-time', '--', 'sleep', '30']);
+    const { code, stderr } = await exited;
+    expect(code).toBe(124);
+    expect(stderr).toMatch(/--max-time ran out \(exit 124\)/);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('--until / --while match as the output streams by, in bounded memory', async () => {
+    // 100 MB of output and the match at its very end, through a tool with a 32 MB heap: holding
+    // the output (as it once did) runs out of memory.
+    const child = spawn(
+      process.execPath,
+      [
+        '--max-old-space-size=32',
+        BIN,
+        '--until',
+        '^the end$',
+        '--max-tries',
+        '1',
+        '--',
+        process.execPath,
+        '-e',
+        `const line = 'x'.repeat(1023) + '\\n'; const block = line.repeat(1024); let n = 100;
+         const more = () => { while (n > 0) { n--; if (!process.stdout.write(block)) return process.stdout.once('drain', more); } process.stdout.write('the end\\n'); };
+         more();`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let bytes = 0;
+    let tail = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      tail = (tail + chunk.toString('latin1')).slice(-20);
+    });
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    expect(bytes).toBe(100 * 1024 * 1024 + 'the end\n'.length);
+    expect(tail.endsWith('the end\n')).toBe(true);
+  }, 60_000);
 
   it('is an executable with a node shebang', async () => {
     const head = (await readFile(BIN, 'utf8')).split('\n')[0];
