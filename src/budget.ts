@@ -41,12 +41,20 @@ export interface BudgetCall {
 export interface RetryBudget {
   /** A call starts, before its first attempt. */
   onRequest?(call: BudgetCall): unknown;
-  /** An attempt failed in a way the decorator retries. */
+  /**
+   * An attempt failed in a way the decorator retries: not after an abort, nor when `giveup` said
+   * stop; the last try's failure (past `maxTries` or `maxTime`) is told too.
+   */
   onFailure?(call: BudgetCall): unknown;
   /** The call's last attempt succeeded (`call.tries` attempts in all). */
   onSuccess?(call: BudgetCall): unknown;
   /** May the call retry now? `true` (or a Promise of it) lets the retry go ahead. */
   tryRetry(call: BudgetCall): boolean | PromiseLike<boolean>;
+  /**
+   * `true` when the hooks return Promises (a budget kept in Redis): the sync twins refuse such a
+   * budget when the decorator is made, before any call runs.
+   */
+  readonly async?: boolean;
 }
 
 /**

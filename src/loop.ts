@@ -406,18 +406,20 @@ function* playRound(run: Run): Round {
     }
     return new Ended(run.result);
   }
-  if (plan.budget !== undefined) yield* tell(run, 'onFailure');
   // A failure once the signal has aborted (the abort reason itself, say) is never retried.
   if (plan.signal?.aborted) yield* abort(run);
-
-  const reason: GiveupReason | undefined =
-    plan.giveup !== undefined && (yield new Call(plan.giveup, [run.result, outcomeDetails(run)]))
-      ? 'giveup'
-      : run.tries >= limits.maxTries
-        ? 'maxTries'
-        : run.elapsed >= limits.maxTime
-          ? 'maxTime'
-          : undefined;
+  const gaveUp =
+    plan.giveup !== undefined && (yield new Call(plan.giveup, [run.result, outcomeDetails(run)]));
+  // The budget is told of retryable failures only: not of an aborted call's, nor of one `giveup`
+  // refused (gRFC A6 counts neither); but of the last try's, past maxTries or maxTime (so does gRPC).
+  if (!gaveUp && plan.budget !== undefined) yield* tell(run, 'onFailure');
+  const reason: GiveupReason | undefined = gaveUp
+    ? 'giveup'
+    : run.tries >= limits.maxTries
+      ? 'maxTries'
+      : run.elapsed >= limits.maxTime
+        ? 'maxTime'
+        : undefined;
   if (reason !== undefined) {
     yield* notifyGiveup(run, reason);
     return givenUp(run, plan.raiseOnGiveup);

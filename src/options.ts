@@ -190,10 +190,15 @@ function checkSignal(value: unknown): AbortSignal | undefined {
   return signal;
 }
 
-function checkBudget(value: unknown): RetryBudget | undefined {
+function checkBudget(value: unknown, sync: boolean, api: string): RetryBudget | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof (value as RetryBudget).tryRetry !== 'function') {
     throw typeError('budget', 'a retry budget (an object with a tryRetry method)', value);
+  }
+  if (sync && (value as RetryBudget).async === true) {
+    throw new TypeError(
+      `\`budget\` is a budget whose hooks return Promises (kept in Redis, say): ${api} cannot wait for it; use the async twin`,
+    );
   }
   for (const hook of ['onRequest', 'onFailure', 'onSuccess'] as const) {
     const method = (value as RetryBudget)[hook];
@@ -297,7 +302,8 @@ const OPTIONS = {
   },
   budget: {
     ...plain,
-    check: checkBudget,
+    check: (value: unknown, { request }: CheckContext) =>
+      checkBudget(value, request.sync, request.api),
     beforeAttempt: true,
     inPreview: false,
   },

@@ -160,6 +160,7 @@ function redisBudget(
   };
   const budget: RetryBudget = {
     tryRetry: hook('tryRetry', scripts.tryRetry) as (call: BudgetCall) => Promise<boolean>,
+    async: true,
   };
   for (const name of ['onRequest', 'onFailure', 'onSuccess'] as const) {
     const entry = scripts[name];

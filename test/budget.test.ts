@@ -2,14 +2,16 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   type BudgetCall,
   constant,
+  onException,
   onExceptionSync,
   type RetryBudget,
   ratio,
+  retryContextSync,
   throttle,
   tokenBucket,
 } from '../src/index.js';
 import { VirtualClock } from '../src/testing.js';
-import { flaky, returning, twins } from './helpers.js';
+import { FakeClock, flaky, returning, twins } from './helpers.js';
 
 /** A budget that records every hook, answering `tryRetry` from `answers` (then true). */
 function recording(answers: boolean[] = []) {
@@ -146,6 +148,54 @@ describe('budgets kept elsewhere (async hooks)', () => {
         flaky([new TypeError()], 1),
       )(),
     ).toThrow(/returned a Promise.*async twin/);
+  });
+
+  it('one that says it is async (a Redis budget) is refused by the sync twins when the decorator is made', () => {
+    const budget: RetryBudget = { tryRetry: async () => true, async: true };
+    const refused =
+      /`budget` is a budget whose hooks return Promises .*cannot wait for it; use the async twin/;
+    expect(() => onExceptionSync(constant, TypeError, { budget })).toThrow(refused);
+    expect(() => retryContextSync(TypeError, constant, { budget })).toThrow(refused);
+    expect(() => onException(constant, TypeError, { budget })).not.toThrow();
+  });
+});
+
+describe.each(twins)('the budget is told of retryable failures only ($name twin)', (twin) => {
+  const quiet = { logger: null, interval: 0, clock: new FakeClock() } as const;
+  it('not of one giveup refused, as gRPC counts it (gRFC A6)', async () => {
+    const budget = throttle({ maxTokens: 9, tokenRatio: 1 });
+    const wrapped = twin.onException(constant, TypeError, { ...quiet, budget, giveup: () => true })(
+      flaky([new TypeError('bad request')], 'ok'),
+    );
+    await expect(twin.call(wrapped)).rejects.toThrow('bad request');
+    expect(budget.state().tokens).toBe(9);
+  });
+
+  it('but of the last try past maxTries, as gRPC counts it', async () => {
+    const budget = throttle({ maxTokens: 9, tokenRatio: 1 });
+    const wrapped = twin.onException(constant, TypeError, { ...quiet, budget, maxTries: 1 })(
+      flaky([new TypeError('down')], 'ok'),
+    );
+    await expect(twin.call(wrapped)).rejects.toThrow('down');
+    expect(budget.state().tokens).toBe(8);
+  });
+});
+
+describe('the budget is not told of an aborted call’s failure', () => {
+  it('an abort during the attempt: the failure is not charged', async () => {
+    const budget = throttle({ maxTokens: 9, tokenRatio: 1 });
+    const controller = new AbortController();
+    const wrapped = onException(constant, TypeError, {
+      logger: null,
+      interval: 0,
+      budget,
+      signal: controller.signal,
+    })(() => {
+      controller.abort(new Error('stop'));
+      throw new TypeError('down');
+    });
+    await expect(wrapped()).rejects.toThrow('stop');
+    expect(budget.state().tokens).toBe(9);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { constant, onException } from '../src/index.js';
+import { constant, onException, onExceptionSync } from '../src/index.js';
 import { redisRatio, redisThrottle, redisTokenBucket } from '../src/redis.js';
 import { RedisServer, redisWanted } from './redis-server.js';
 
@@ -28,6 +28,13 @@ describe.runIf(redisWanted)('budgets in Redis', () => {
   afterAll(async () => {
     client?.disconnect();
     await server.kill();
+  });
+
+  it('a sync twin refuses a Redis budget when the decorator is made: no call runs, nothing is withdrawn', async () => {
+    const k = key();
+    const budget = redisThrottle(client, { key: k, maxTokens: 10 });
+    expect(() => onExceptionSync(constant, Error, { budget })).toThrow(/use the async twin/);
+    expect(await client.get(k)).toBe(null);
   });
 
   it('token bucket: the same arithmetic as the local one, kept in Redis', async () => {
