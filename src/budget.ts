@@ -72,6 +72,18 @@ export interface TokenBucketOptions {
   readonly retryCost?: number | undefined;
   /** Tokens a retry after a timeout takes. @defaultValue 10 */
   readonly timeoutCost?: number | undefined;
+  /**
+   * Tokens a retry after a throttling error takes (checked before `isTimeout`). The AWS SDK's
+   * current quota (`@smithy/core` 3.40+) is `{ retryCost: 14, timeoutCost: 14, throttlingCost: 5 }`.
+   * @defaultValue `retryCost`
+   */
+  readonly throttlingCost?: number | undefined;
+  /**
+   * Is this failure a throttling error? @defaultValue an HTTP 429 (`status`, `statusCode`,
+   * `response.status` or `$metadata.httpStatusCode`) or an error named as AWS names throttling
+   * (`ThrottlingException`, `TooManyRequestsException`, `SlowDown` …)
+   */
+  readonly isThrottling?: ((outcome: unknown) => boolean) | undefined;
   /** Tokens a success without retries returns. @defaultValue 1 */
   readonly successIncrement?: number | undefined;
   /** Is this failure a timeout? @defaultValue an error named `TimeoutError` or with code `ETIMEDOUT` */
@@ -104,6 +116,43 @@ const isTimeoutError = (outcome: unknown): boolean => {
   return error?.name === 'TimeoutError' || error?.code === 'ETIMEDOUT';
 };
 
+/** The error names the AWS SDK counts as throttling (`@smithy/core`'s THROTTLING_ERROR_CODES). */
+const THROTTLING_NAMES = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+
+const isThrottlingError = (outcome: unknown): boolean => {
+  const error = outcome as {
+    name?: unknown;
+    status?: unknown;
+    statusCode?: unknown;
+    response?: { status?: unknown };
+    $metadata?: { httpStatusCode?: unknown };
+    $retryable?: { throttling?: unknown };
+  } | null;
+  if (typeof error !== 'object' || error === null) return false;
+  const status =
+    error.status ?? error.statusCode ?? error.response?.status ?? error.$metadata?.httpStatusCode;
+  return (
+    status === 429 ||
+    error.$retryable?.throttling === true ||
+    (typeof error.name === 'string' && THROTTLING_NAMES.has(error.name))
+  );
+};
+
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   return checkNumber(name, value, 'a finite number >= 0', (v) => Number.isFinite(v) && v >= 0);
@@ -111,18 +160,23 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 
 /**
  * A token bucket's checked options with their defaults; `costOf` is what a retry costs after an
- * outcome (`timeoutCost` after a timeout, else `retryCost`). Shared with the Redis version.
+ * outcome (`throttlingCost` after a throttling error, `timeoutCost` after a timeout, else
+ * `retryCost`). Shared with the Redis version.
  *
  * @internal
  */
 export function tokenBucketSettings(options: TokenBucketOptions) {
   const retryCost = positive('retryCost', options.retryCost, 5);
   const timeoutCost = positive('timeoutCost', options.timeoutCost, 10);
+  const throttlingCost = positive('throttlingCost', options.throttlingCost, retryCost);
   const isTimeout = options.isTimeout ?? isTimeoutError;
+  const isThrottling = options.isThrottling ?? isThrottlingError;
   return {
     capacity: positive('capacity', options.capacity, 500),
     successIncrement: positive('successIncrement', options.successIncrement, 1),
-    costOf: (outcome: unknown): number => (isTimeout(outcome) ? timeoutCost : retryCost),
+    // As the SDK classifies a failure: throttling first, then transient (a timeout).
+    costOf: (outcome: unknown): number =>
+      isThrottling(outcome) ? throttlingCost : isTimeout(outcome) ? timeoutCost : retryCost,
   };
 }
 
@@ -144,16 +198,42 @@ export function throttleSettings(options: ThrottleOptions) {
  * @internal
  */
 export function ratioSettings(options: RatioOptions) {
+  const ttl =
+    options.ttl === undefined
+      ? 10
+      : checkNumber(
+          'ttl',
+          options.ttl,
+          'a number of seconds from 1 to 60',
+          (v) => v >= 1 && v <= 60,
+        );
+  const minRetriesPerSecond = positive('minRetriesPerSecond', options.minRetriesPerSecond, 10);
+  const percentCanRetry =
+    options.percentCanRetry === undefined
+      ? 0.2
+      : checkNumber(
+          'percentCanRetry',
+          options.percentCanRetry,
+          'a number from 0 to 1000',
+          (v) => v >= 0 && v <= 1000,
+        );
+  // Finagle's integer arithmetic: a request deposits 1000 tokens, a retry withdraws 1000 / percent
+  // (truncated); with percent 0 a request deposits nothing and a retry costs 1 from the reserve.
+  const deposit = percentCanRetry === 0 ? 0 : 1000;
+  const withdrawal = percentCanRetry === 0 ? 1 : Math.trunc(1000 / percentCanRetry);
   return {
-    ttl: positive('ttl', options.ttl, 10),
-    minRetriesPerSecond: positive('minRetriesPerSecond', options.minRetriesPerSecond, 10),
-    percentCanRetry: positive('percentCanRetry', options.percentCanRetry, 0.2),
+    rangeMs: Math.floor(ttl * 1000),
+    deposit,
+    withdrawal,
+    reserve: minRetriesPerSecond * Math.trunc(ttl) * withdrawal,
   };
 }
 
 /**
  * The AWS SDK retry quota: a bucket of 500 tokens; a retry takes 5 (10 after a timeout); a success
- * returns 1, or, when the call's last retry succeeded, that retry's cost; no tokens, no retry. At
+ * returns 1, or, when the call's last retry succeeded, that retry's cost; no tokens, no retry. The
+ * defaults are the original quota (`@smithy/core` up to 3.39, and the legacy retry middleware); the
+ * SDK's current one (3.40+) is `tokenBucket({ retryCost: 14, timeoutCost: 14, throttlingCost: 5 })`. At
  * worst it lets 100 retries through and then only as many as successes pay for: under a full
  * outage the traffic stays close to one attempt per request.
  *
@@ -260,11 +340,11 @@ export function throttle(options: ThrottleOptions = {}): Throttle {
  * ```
  */
 export interface RatioOptions {
-  /** The window, in seconds, over which requests and retries are counted. @defaultValue 10 */
+  /** The window, in seconds (1 to 60, as Finagle takes it), over which requests and retries are counted. @defaultValue 10 */
   readonly ttl?: number | undefined;
   /** Retries allowed per second regardless of traffic. @defaultValue 10 */
   readonly minRetriesPerSecond?: number | undefined;
-  /** Retries allowed as a share of requests (0.2 = 20%). @defaultValue 0.2 */
+  /** Retries allowed as a share of requests (0.2 = 20%; at most 1000). @defaultValue 0.2 */
   readonly percentCanRetry?: number | undefined;
   /** Where the window reads time (a virtual clock in simulations). @defaultValue {@link systemClock} */
   readonly clock?: Pick<Clock, 'now'> | undefined;
@@ -294,8 +374,9 @@ export interface RatioState {
 }
 
 /**
- * Finagle's RetryBudget: over a sliding window of `ttl` seconds, retries may be up to
- * `percentCanRetry` of requests plus `minRetriesPerSecond` × `ttl`. Defaults (20% plus 10 per
+ * Finagle's RetryBudget: over a sliding window of `ttl` seconds (10 slices of `ttl` / 10, as
+ * Finagle keeps them), retries may be up to `percentCanRetry` of requests plus
+ * `minRetriesPerSecond` × `ttl`, in Finagle's integer arithmetic. Defaults (20% plus 10 per
  * second over 10 s) keep a full outage at about 1.2 attempts per request, while a service with
  * scattered failures retries as freely as without a budget.
  *
@@ -307,43 +388,85 @@ export interface RatioState {
  * ```
  */
 export function ratio(options: RatioOptions = {}): Ratio {
-  const { ttl, minRetriesPerSecond, percentCanRetry } = ratioSettings(options);
+  const { rangeMs, deposit, withdrawal, reserve } = ratioSettings(options);
   const clock = options.clock ?? systemClock;
-  // One slot per second of the window: [second, requests, retries].
-  const slots: [number, number, number][] = [];
-  const current = (): [number, number, number] => {
-    const second = Math.floor(clock.now());
-    while (slots.length > 0 && (slots[0] as [number, number, number])[0] <= second - ttl)
-      slots.shift();
-    // Stryker disable next-line UnaryOperator: a slot per event instead of per second gives the same totals
-    let slot = slots.at(-1);
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: more slots (one per event) give the same totals
-    if (slot === undefined || slot[0] !== second) {
-      slot = [second, 0, 0];
-      slots.push(slot);
-    }
-    return slot;
-  };
+  const window = new SlidingWindow(rangeMs, () => Math.floor(clock.now() * 1000));
   const state = (): RatioState => {
-    current();
-    let requests = 0;
-    let retries = 0;
-    for (const [, r, t] of slots) {
-      requests += r;
-      retries += t;
-    }
-    const balance = minRetriesPerSecond * ttl + percentCanRetry * requests - retries;
-    return { requests, retries, balance };
+    const [tokens, requests, retries] = window.sums();
+    return { requests, retries, balance: Math.floor((tokens + reserve) / withdrawal) };
   };
   return {
     onRequest() {
-      current()[1] += 1;
+      window.add(deposit, 1, 0);
     },
     tryRetry() {
-      if (state().balance < 1) return false;
-      current()[2] += 1;
+      // Finagle's leaky bucket: the tokens in the window plus the reserve must pay a withdrawal.
+      if (window.sums()[0] + reserve < withdrawal) return false;
+      window.add(-withdrawal, 0, 1);
       return true;
     },
     state,
   };
 }
+
+/**
+ * Finagle's WindowedAdder, for three counts at once (tokens, requests, retries): the last `range`
+ * milliseconds in 10 slices — 9 closed ones and the open one, which closes `range / 10` ms after
+ * the previous closed, counting the slices skipped meanwhile as empty. Times are whole
+ * milliseconds.
+ */
+class SlidingWindow {
+  readonly #slice: number;
+  readonly #now: () => number;
+  /** When the open slice opened. */
+  #opened: number;
+  /** The closed slices, as [tokens, requests, retries]; `#next` is the one the open slice replaces. */
+  readonly #closed: [number, number, number][] = Array.from({ length: SLICES - 1 }, () => [
+    0, 0, 0,
+  ]);
+  #next = 0;
+  #open: [number, number, number] = [0, 0, 0];
+
+  constructor(rangeMs: number, now: () => number) {
+    this.#slice = Math.floor(rangeMs / SLICES);
+    this.#now = now;
+    this.#opened = now();
+  }
+
+  add(tokens: number, requests: number, retries: number): void {
+    this.#roll();
+    this.#open[0] += tokens;
+    this.#open[1] += requests;
+    this.#open[2] += retries;
+  }
+
+  sums(): [number, number, number] {
+    this.#roll();
+    const total: [number, number, number] = [...this.#open];
+    for (const slice of this.#closed) {
+      total[0] += slice[0];
+      total[1] += slice[1];
+      total[2] += slice[2];
+    }
+    return total;
+  }
+
+  #roll(): void {
+    const now = this.#now();
+    const elapsed = now - this.#opened;
+    if (elapsed < this.#slice) return;
+    const closed = this.#closed.length;
+    this.#closed[this.#next] = this.#open;
+    this.#open = [0, 0, 0];
+    this.#next = (this.#next + 1) % closed;
+    const skipped = Math.min(Math.floor(elapsed / this.#slice) - 1, closed);
+    for (let k = 0; k < skipped; k++) {
+      this.#closed[this.#next] = [0, 0, 0];
+      this.#next = (this.#next + 1) % closed;
+    }
+    this.#opened = now;
+  }
+}
+
+/** The slices of a ratio budget's window, as Finagle's leaky bucket has them. */
+const SLICES = 10;

@@ -183,6 +183,7 @@ function callLogger(logger: Logger, level: string, message: () => string): void 
     // The level was checked to be a method of the logger when the decorator was made.
     const method = (logger as Record<string, unknown>)[level] as (message: string) => unknown;
     const result = method.call(logger, message());
+    // Stryker disable next-line ConditionalExpression: a plain value's promise never rejects either
     if (isThenable(result)) {
       Promise.resolve(result).then(undefined, (error: unknown) =>
         loggerFailed(logger, level, error),

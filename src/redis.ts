@@ -174,12 +174,12 @@ const TOKEN_RETRY = `
 local tokens = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
 local cost = tonumber(ARGV[2])
 if tokens < cost then return 0 end
-redis.call('SET', KEYS[1], tostring(tokens - cost))
+redis.call('SET', KEYS[1], string.format('%.17g', tokens - cost))
 return 1`;
 const TOKEN_SUCCESS = `
 local capacity = tonumber(ARGV[1])
 local tokens = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
-redis.call('SET', KEYS[1], tostring(math.min(capacity, tokens + tonumber(ARGV[2]))))
+redis.call('SET', KEYS[1], string.format('%.17g', math.min(capacity, tokens + tonumber(ARGV[2]))))
 return 1`;
 
 /**
@@ -224,7 +224,7 @@ const THROTTLE_ADD = `
 local max = tonumber(ARGV[1])
 local tokens = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
 tokens = math.max(0, math.min(max, tokens + tonumber(ARGV[2])))
-redis.call('SET', KEYS[1], tostring(tokens))
+redis.call('SET', KEYS[1], string.format('%.17g', tokens))
 return 1`;
 const THROTTLE_ASK = `
 local max = tonumber(ARGV[1])
@@ -263,33 +263,64 @@ export function redisThrottle(
 }
 
 // KEYS[1]: requests hash, KEYS[2]: retries hash (field: the second, from the server's clock).
-const RATIO_REQUEST = `
-local second = tonumber(redis.call('TIME')[1])
-redis.call('HINCRBY', KEYS[1], second, 1)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]) + 1)
-return 1`;
-const RATIO_RETRY = `
-local ttl = tonumber(ARGV[1])
-local second = tonumber(redis.call('TIME')[1])
-local function sum(key)
-  local total = 0
-  local fields = redis.call('HGETALL', key)
-  for i = 1, #fields, 2 do
-    local at = tonumber(fields[i])
-    if at > second - ttl then total = total + tonumber(fields[i + 1])
-    else redis.call('HDEL', key, fields[i]) end
+// Finagle's windowed leaky bucket (see SlidingWindow in budget.ts), kept in one hash: the open
+// slice (ot, oq, ox: tokens, requests, retries), the closed ones (t0..t8, q0..q8, x0..x8), when the
+// open one opened (opened, ms of the server's clock) and the next closed slot (next).
+// ARGV: 'request' or 'retry', the window in ms, deposit, withdrawal, reserve.
+const RATIO = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local range = tonumber(ARGV[2])
+local slice = math.floor(range / 10)
+local fields = redis.call('HGETALL', KEYS[1])
+local h = {}
+for i = 1, #fields, 2 do h[fields[i]] = tonumber(fields[i + 1]) end
+local opened = h.opened or now
+local nextSlot = h.next or 0
+local elapsed = now - opened
+local counts = {'t', 'q', 'x'}
+if elapsed >= slice then
+  for _, c in ipairs(counts) do
+    h[c .. nextSlot] = h['o' .. c] or 0
+    h['o' .. c] = 0
   end
-  return total
+  nextSlot = (nextSlot + 1) % 9
+  local skipped = math.min(math.floor(elapsed / slice) - 1, 9)
+  for _ = 1, skipped do
+    for _, c in ipairs(counts) do h[c .. nextSlot] = 0 end
+    nextSlot = (nextSlot + 1) % 9
+  end
+  opened = now
 end
-local balance = tonumber(ARGV[2]) * ttl + tonumber(ARGV[3]) * sum(KEYS[1]) - sum(KEYS[2])
-if balance < 1 then return 0 end
-redis.call('HINCRBY', KEYS[2], second, 1)
-redis.call('EXPIRE', KEYS[2], ttl + 1)
-return 1`;
+local granted = 1
+if ARGV[1] == 'request' then
+  h.ot = (h.ot or 0) + tonumber(ARGV[3])
+  h.oq = (h.oq or 0) + 1
+else
+  local tokens = h.ot or 0
+  for k = 0, 8 do tokens = tokens + (h['t' .. k] or 0) end
+  local withdrawal = tonumber(ARGV[4])
+  if tokens + tonumber(ARGV[5]) < withdrawal then
+    granted = 0
+  else
+    h.ot = (h.ot or 0) - withdrawal
+    h.ox = (h.ox or 0) + 1
+  end
+end
+h.opened = opened
+h.next = nextSlot
+local out = {}
+for field, value in pairs(h) do
+  out[#out + 1] = field
+  out[#out + 1] = string.format('%.17g', value)
+end
+redis.call('HSET', KEYS[1], unpack(out))
+redis.call('PEXPIRE', KEYS[1], range * 2)
+return granted`;
 
 /**
- * The {@link ratio} budget (Finagle RetryBudget) kept in Redis under `key:requests` and
- * `key:retries`, counted by the Redis server's clock.
+ * The {@link ratio} budget (Finagle RetryBudget) kept in Redis in the hash `key`: the same
+ * window of 10 slices and the same integer arithmetic as the local one, on the Redis server's clock.
  *
  * @param client - an ioredis or node-redis client
  * @param options - the Redis options and the ratio budget's own (its `clock` is not used)
@@ -304,18 +335,16 @@ export function redisRatio(
   options: RedisBudgetOptions & RatioOptions,
 ): RetryBudget {
   const local = ratio(options);
-  const { ttl, minRetriesPerSecond, percentCanRetry } = ratioSettings(options);
+  const { rangeMs, deposit, withdrawal, reserve } = ratioSettings(options);
+  const args = (op: string) => () => [op, rangeMs, deposit, withdrawal, reserve];
   return redisBudget(
     client,
     options,
     local,
     {
-      onRequest: { script: RATIO_REQUEST, args: () => [ttl] },
-      tryRetry: {
-        script: RATIO_RETRY,
-        args: () => [ttl, minRetriesPerSecond, percentCanRetry],
-      },
+      onRequest: { script: RATIO, args: args('request') },
+      tryRetry: { script: RATIO, args: args('retry') },
     },
-    [`${options.key}:requests`, `${options.key}:retries`],
+    [options.key],
   );
 }

@@ -280,6 +280,91 @@ describe('ratio (Finagle RetryBudget)', () => {
     expect(budget.state()).toMatchObject({ requests: 50, retries: 110 });
   });
 
+  it('keeps 10 slices of ttl / 10, as Finagle does: a deposit at 0.9 s still pays a retry at 1.0 s', () => {
+    const clock = new VirtualClock();
+    const budget = ratio({ clock, ttl: 1, minRetriesPerSecond: 0, percentCanRetry: 0.5 });
+    clock.advance(0.9);
+    budget.onRequest?.(call());
+    clock.advance(0.1);
+    budget.onRequest?.(call());
+    expect(budget.tryRetry(call())).toBe(true);
+    // The deposits leave the window a slice at a time, not all at a whole second.
+    const early = ratio({
+      clock: new VirtualClock(),
+      ttl: 1,
+      minRetriesPerSecond: 0,
+      percentCanRetry: 1,
+    });
+    early.onRequest?.(call());
+    expect(early.state().balance).toBe(1);
+  });
+
+  it('a deposit lives until its slice leaves the window, slice by slice', () => {
+    const clock = new VirtualClock();
+    const budget = ratio({ clock, ttl: 1, minRetriesPerSecond: 0, percentCanRetry: 1 });
+    budget.onRequest?.(call());
+    clock.advance(0.9);
+    expect(budget.state()).toMatchObject({ requests: 1, balance: 1 });
+    clock.advance(0.1);
+    expect(budget.state()).toMatchObject({ requests: 0, balance: 0 });
+  });
+
+  // The expectations of Finagle's own RetryBudgetTest: 10,000 requests, each followed by a retry
+  // attempt, on a frozen clock; the retries granted are within one of the share plus the reserve.
+  it.each([
+    [60, 0, 0.1],
+    [60, 0, 0.5],
+    [60, 0, 0.25],
+    [60, 0, 0.75],
+    [60, 0, 0.99],
+    [60, 0, 0.999],
+    [60, 0, 0.9999],
+    [60, 0, 0.01],
+    [60, 0, 0.001],
+    [60, 0, 0.0001],
+    [1, 10, 0],
+    [2, 5, 0],
+    [1, 10, 0.1],
+    [2, 5, 0.5],
+  ])(
+    'Finagle’s RetryBudgetTest: ttl %d s, %d retries/s, %d of requests',
+    (ttl, minRetriesPerSecond, percentCanRetry) => {
+      const budget = ratio({
+        clock: new VirtualClock(),
+        ttl,
+        minRetriesPerSecond,
+        percentCanRetry,
+      });
+      const reserve = ttl * minRetriesPerSecond;
+      expect(budget.state().balance).toBe(reserve);
+      let retried = 0;
+      for (let i = 0; i < 10_000; i++) {
+        budget.onRequest?.(call());
+        if (budget.tryRetry(call())) retried += 1;
+        else expect(budget.state().balance).toBe(0);
+      }
+      expect(
+        Math.abs(retried - (Math.trunc(10_000 * percentCanRetry) + reserve)),
+      ).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it('Finagle’s bounds: a share over 1 allows more retries than requests; ttl from 1 to 60 s', () => {
+    const budget = ratio({
+      clock: new VirtualClock(),
+      ttl: 60,
+      minRetriesPerSecond: 0,
+      percentCanRetry: 2,
+    });
+    expect(budget.tryRetry(call())).toBe(false);
+    for (let i = 0; i < 10_000; i++) budget.onRequest?.(call());
+    expect(budget.state().balance).toBe(20_000);
+    expect(() => ratio({ ttl: 0.5 })).toThrow(RangeError);
+    expect(() => ratio({ ttl: 61 })).toThrow(RangeError);
+    expect(() => ratio({ percentCanRetry: 1001 })).toThrow(RangeError);
+    expect(ratio({ minRetriesPerSecond: 0, percentCanRetry: 0 }).tryRetry(call())).toBe(false);
+  });
+
   it('forgets what leaves the window', () => {
     const clock = new VirtualClock();
     const budget = ratio({ clock, ttl: 10, minRetriesPerSecond: 1, percentCanRetry: 0.5 });

@@ -4,8 +4,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { constant, onException, onExceptionSync } from '../src/index.js';
+import {
+  constant,
+  onException,
+  onExceptionSync,
+  ratio,
+  throttle,
+  tokenBucket,
+} from '../src/index.js';
 import { redisRatio, redisThrottle, redisTokenBucket } from '../src/redis.js';
+import { seededRandom } from '../src/testing.js';
 import { RedisServer, redisWanted } from './redis-server.js';
 
 const WORKER = join(import.meta.dirname, 'fixtures', 'redis-worker.mjs');
@@ -35,6 +43,56 @@ describe.runIf(redisWanted)('budgets in Redis', () => {
     const budget = redisThrottle(client, { key: k, maxTokens: 10 });
     expect(() => onExceptionSync(constant, Error, { budget })).toThrow(/use the async twin/);
     expect(await client.get(k)).toBe(null);
+  });
+
+  it('full precision: Redis and the local budget agree where 14 digits would not', async () => {
+    const options = { key: key(), capacity: 0.3, retryCost: 0.1 };
+    const local = tokenBucket(options);
+    const shared = redisTokenBucket(client, options);
+    const granted: unknown[][] = [];
+    for (let i = 0; i < 3; i++)
+      granted.push([local.tryRetry(call()), await shared.tryRetry(call())]);
+    expect(granted).toEqual([
+      [true, true],
+      [true, true],
+      [false, false],
+    ]);
+    expect(Number(await client.get(options.key))).toBe(local.state().tokens);
+    const throttleOptions = { key: key(), maxTokens: 10, tokenRatio: 0.2 };
+    const localThrottle = throttle(throttleOptions);
+    const sharedThrottle = redisThrottle(client, throttleOptions);
+    for (let i = 0; i < 6; i++) {
+      localThrottle.onFailure?.(call());
+      await sharedThrottle.onFailure?.(call());
+    }
+    for (let i = 0; i < 5; i++) {
+      localThrottle.onSuccess?.(call());
+      await sharedThrottle.onSuccess?.(call());
+    }
+    expect(Number(await client.get(throttleOptions.key))).toBe(localThrottle.state().tokens);
+  });
+
+  it('ratio: the same window and integer arithmetic as the local one', async () => {
+    const options = { key: key(), ttl: 10, minRetriesPerSecond: 1, percentCanRetry: 0.3 };
+    const errors: unknown[] = [];
+    const local = ratio(options);
+    // Closed, and errors recorded: a failing script must not hide behind the local fallback.
+    const shared = redisRatio(client, {
+      ...options,
+      onRedisError: 'closed',
+      onError: (error) => errors.push(error),
+    });
+    const random = seededRandom(7);
+    for (let i = 0; i < 200; i++) {
+      if (random() < 0.5) {
+        local.onRequest?.(call());
+        await shared.onRequest?.(call());
+      } else {
+        expect([i, await shared.tryRetry(call())]).toEqual([i, local.tryRetry(call())]);
+      }
+    }
+    expect(errors).toEqual([]);
+    expect(await client.hget(options.key, 'next')).not.toBe(null);
   });
 
   it('token bucket: the same arithmetic as the local one, kept in Redis', async () => {
