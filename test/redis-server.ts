@@ -19,7 +19,7 @@ export const redisBinary = findRedisServer();
 /** Run the Redis tests here? Always under CI (where a missing server is a failure). */
 export const redisWanted = redisBinary !== undefined || process.env.CI !== undefined;
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

@@ -14,7 +14,7 @@ import {
 } from '../src/index.js';
 import { redisRatio, redisThrottle, redisTokenBucket } from '../src/redis.js';
 import { seededRandom } from '../src/testing.js';
-import { RedisServer, redisWanted } from './redis-server.js';
+import { freePort, RedisServer, redisWanted } from './redis-server.js';
 
 const WORKER = join(import.meta.dirname, 'fixtures', 'redis-worker.mjs');
 const call = (outcome: unknown = new Error('x')) => ({
@@ -67,7 +67,7 @@ describe.runIf(redisWanted)('budgets in Redis', () => {
     }
     for (let i = 0; i < 5; i++) {
       localThrottle.onSuccess?.(call());
-      await sharedThrottle.onSuccess?.(call());
+      sharedThrottle.onSuccess?.(call());
     }
     expect(Number(await client.get(throttleOptions.key))).toBe(localThrottle.state().tokens);
   });
@@ -95,6 +95,84 @@ describe.runIf(redisWanted)('budgets in Redis', () => {
     expect(await client.hget(options.key, 'next')).not.toBe(null);
   });
 
+  it('Redis down at the start: calls refused in closed mode withdraw nothing once it is back', async () => {
+    const late = new RedisServer();
+    late.port = await freePort();
+    // ioredis's default offline queue holds the commands until the server is up, then sends them.
+    const queued = late.client({ retryStrategy: () => 20 });
+    const k = key();
+    const budget = redisTokenBucket(queued, { key: k, timeout: 0.05, onRedisError: 'closed' });
+    const granted = await Promise.all(Array.from({ length: 50 }, () => budget.tryRetry(call())));
+    expect(granted.every((g) => g === false)).toBe(true);
+    await late.start();
+    try {
+      await queued.ping(); // the offline queue has been flushed: every held script ran by now
+      expect(await queued.get(k)).toBe(null);
+      // And the budget works once Redis is back.
+      expect(await budget.tryRetry(call())).toBe(true);
+      expect(await queued.get(k)).toBe('495');
+    } finally {
+      queued.disconnect();
+      await late.kill();
+    }
+  });
+
+  it('CLIENT PAUSE: scripts that timed out do nothing when the server runs them later', async () => {
+    const k = key();
+    const paused = server.client();
+    const budget = redisTokenBucket(paused, { key: k, timeout: 0.05, onRedisError: 'closed' });
+    await client.call('CLIENT', 'PAUSE', '400', 'ALL');
+    const granted = await Promise.all(Array.from({ length: 20 }, () => budget.tryRetry(call())));
+    expect(granted.every((g) => g === false)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await paused.ping();
+    expect(await paused.get(k)).toBe(null);
+    paused.disconnect();
+  });
+
+  it('a success does not wait for Redis: a first-try success during a stall settles at once', async () => {
+    const k = key();
+    const stalled = server.client();
+    const budget = redisTokenBucket(stalled, { key: k, capacity: 10, onRedisError: 'closed' });
+    expect(await budget.tryRetry(call())).toBe(true); // 10 -> 5
+    await client.call('CLIENT', 'PAUSE', '300', 'WRITE');
+    const wrapped = onException(constant, Error, { logger: null, budget })(async () => 'ok');
+    const started = performance.now();
+    await expect(wrapped()).resolves.toBe('ok');
+    expect(performance.now() - started).toBeLessThan(100);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The refund of 1 reached Redis once the stall was over (within the script's deadline, 250 ms,
+    // or not at all): never twice.
+    expect(['5', '6']).toContain(await stalled.get(k));
+    stalled.disconnect();
+  });
+
+  it('a key of the wrong type: every script fails, the budget follows onRedisError, the key is untouched', async () => {
+    const k = key();
+    await client.hset(k, 'stranger', '1');
+    const errors: unknown[] = [];
+    const budget = redisTokenBucket(client, {
+      key: k,
+      onRedisError: 'closed',
+      onError: (error) => errors.push(error),
+    });
+    expect(await budget.tryRetry(call())).toBe(false);
+    expect(String(errors[0])).toMatch(/WRONGTYPE/);
+    expect(await client.hgetall(k)).toEqual({ stranger: '1' });
+  });
+
+  it('sends scripts by SHA (EVALSHA), and their text only when Redis does not have them', async () => {
+    await client.call('SCRIPT', 'FLUSH');
+    await client.call('CONFIG', 'RESETSTAT');
+    const budget = redisTokenBucket(client, { key: key(), onRedisError: 'closed' });
+    for (let i = 0; i < 10; i++) expect(await budget.tryRetry(call())).toBe(true);
+    const stats = String(await client.call('INFO', 'commandstats'));
+    const calls = (command: string) =>
+      Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    expect(calls('evalsha')).toBe(10);
+    expect(calls('eval')).toBe(1);
+  });
+
   it('token bucket: the same arithmetic as the local one, kept in Redis', async () => {
     const k = key();
     const budget = redisTokenBucket(client, { key: k, capacity: 20, retryCost: 5 });
@@ -104,9 +182,11 @@ describe.runIf(redisWanted)('budgets in Redis', () => {
     expect(await client.get(k)).toBe('0');
     const retried = call();
     retried.memo = 5;
-    await budget.onSuccess?.(retried);
+    budget.onSuccess?.(retried);
+    await client.ping(); // a success is told without waiting; the connection keeps the order
     expect(await client.get(k)).toBe('5');
-    await budget.onSuccess?.(call());
+    budget.onSuccess?.(call());
+    await client.ping();
     expect(await client.get(k)).toBe('6');
     const timeout = redisTokenBucket(client, { key: key(), capacity: 15 });
     expect(await timeout.tryRetry(call({ name: 'TimeoutError' }))).toBe(true);
@@ -121,7 +201,8 @@ describe.runIf(redisWanted)('budgets in Redis', () => {
     await budget.onFailure?.(call());
     expect(await client.get(k)).toBe('2');
     expect(await budget.tryRetry(call())).toBe(false);
-    await budget.onSuccess?.(call());
+    budget.onSuccess?.(call());
+    await client.ping();
     expect(Number(await client.get(k))).toBe(2.5);
     expect(await budget.tryRetry(call())).toBe(true);
   });
