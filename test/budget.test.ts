@@ -247,6 +247,65 @@ describe('tokenBucket (AWS retry quota)', () => {
   });
 });
 
+describe('tokenBucket: the AWS SDK’s throttling classification', () => {
+  // The error names of @smithy/core's THROTTLING_ERROR_CODES, and its other signs of throttling.
+  const throttling: unknown[] = [
+    ...[
+      'BandwidthLimitExceeded',
+      'EC2ThrottledException',
+      'LimitExceededException',
+      'PriorRequestNotComplete',
+      'ProvisionedThroughputExceededException',
+      'RequestLimitExceeded',
+      'RequestThrottled',
+      'RequestThrottledException',
+      'SlowDown',
+      'ThrottledException',
+      'Throttling',
+      'ThrottlingException',
+      'TooManyRequestsException',
+      'TransactionInProgressException',
+    ].map((name) => Object.assign(new Error('x'), { name })),
+    { status: 429 },
+    { statusCode: 429 },
+    { response: { status: 429 } },
+    { $metadata: { httpStatusCode: 429 } },
+    { $retryable: { throttling: true } },
+  ];
+  const other: unknown[] = [
+    new Error('x'),
+    { status: 503 },
+    { name: 42 },
+    { $retryable: { throttling: 'yes' } },
+    null,
+    'Throttling',
+  ];
+  const current = () =>
+    tokenBucket({ capacity: 100, retryCost: 14, timeoutCost: 14, throttlingCost: 5 });
+
+  it.each(throttling)('%o costs the throttling cost', (outcome) => {
+    const budget = current();
+    expect(budget.tryRetry(call(outcome))).toBe(true);
+    expect(budget.state().tokens).toBe(95);
+  });
+
+  it.each(other)('%o costs the retry cost', (outcome) => {
+    const budget = current();
+    expect(budget.tryRetry(call(outcome))).toBe(true);
+    expect(budget.state().tokens).toBe(86);
+  });
+
+  it('throttling is checked before the timeout; without throttlingCost it costs retryCost', () => {
+    const both = Object.assign(new Error('x'), { name: 'ThrottlingException', code: 'ETIMEDOUT' });
+    const budget = current();
+    budget.tryRetry(call(both));
+    expect(budget.state().tokens).toBe(95);
+    const original = tokenBucket();
+    original.tryRetry(call({ status: 429 }));
+    expect(original.state().tokens).toBe(495);
+  });
+});
+
 describe('throttle (gRPC retry throttling)', () => {
   it('a failure takes 1 token, a success adds tokenRatio; retries while tokens > maxTokens / 2', () => {
     const budget = throttle({ maxTokens: 10, tokenRatio: 0.5 });

@@ -422,34 +422,23 @@ describe('the built bin as a real process (npm test builds it first)', () => {
     }
   };
 
-  it('a command that ignores SIGTERM is killed after --kill-after; the tool never leaves it running', async () => {
+  /** The tool running a command that ignores SIGTERM (its children too); resolves once it runs. */
+  async function startStubborn(killAfter: string) {
     const pidFile = join(dir, 'pid');
-    const { child, exited } = start([
-      '--kill-after',
-      '0.3',
-      '--',
-      'sh',
-      '-c',
-      `trap '' TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done`,
-    ]);
-    const pid = await waitFor(pidFile);
+    const script = `trap '' TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done`;
+    const run = start(['--kill-after', killAfter, '--', 'sh', '-c', script]);
+    return { ...run, pid: await waitFor(pidFile) };
+  }
+
+  it('a command that ignores SIGTERM is killed after --kill-after; the tool never leaves it running', async () => {
+    const { child, exited, pid } = await startStubborn('0.3');
     child.kill('SIGTERM');
-    const { code } = await exited;
-    expect(code).toBe(143);
+    expect((await exited).code).toBe(143);
     expect(alive(pid)).toBe(false);
   });
 
   it('a second SIGTERM kills the command at once', async () => {
-    const pidFile = join(dir, 'pid');
-    const { child, exited } = start([
-      '--kill-after',
-      '60',
-      '--',
-      'sh',
-      '-c',
-      `trap '' TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done`,
-    ]);
-    const pid = await waitFor(pidFile);
+    const { child, exited, pid } = await startStubborn('60');
     const started = performance.now();
     child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));
