@@ -295,6 +295,12 @@ describe('tokenBucket: the AWS SDK’s throttling classification', () => {
     expect(budget.state().tokens).toBe(86);
   });
 
+  it('refuses a bad throttlingCost, naming it', () => {
+    expect(() => tokenBucket({ throttlingCost: -1 })).toThrow(
+      'Expected `throttlingCost` to be a finite number >= 0, got -1',
+    );
+  });
+
   it('throttling is checked before the timeout; without throttlingCost it costs retryCost', () => {
     const both = Object.assign(new Error('x'), { name: 'ThrottlingException', code: 'ETIMEDOUT' });
     const budget = current();
@@ -422,6 +428,14 @@ describe('ratio (Finagle RetryBudget)', () => {
     expect(() => ratio({ ttl: 61 })).toThrow(RangeError);
     expect(() => ratio({ percentCanRetry: 1001 })).toThrow(RangeError);
     expect(ratio({ minRetriesPerSecond: 0, percentCanRetry: 0 }).tryRetry(call())).toBe(false);
+  });
+
+  it('counts retries in the closed slices too, and takes a share up to Finagle’s 1000', () => {
+    const clock = new VirtualClock();
+    const budget = ratio({ clock, ttl: 1, minRetriesPerSecond: 10, percentCanRetry: 1000 });
+    expect(budget.tryRetry(call())).toBe(true);
+    clock.advance(0.2);
+    expect(budget.state()).toMatchObject({ requests: 0, retries: 1 });
   });
 
   it('forgets what leaves the window', () => {
