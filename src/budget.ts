@@ -143,13 +143,16 @@ const isThrottlingError = (outcome: unknown): boolean => {
     $metadata?: { httpStatusCode?: unknown };
     $retryable?: { throttling?: unknown };
   } | null;
-  if (typeof error !== 'object' || error === null) return false;
+  // Optional chaining throughout: a thrown null, undefined or primitive is no throttling error.
   const status =
-    error.status ?? error.statusCode ?? error.response?.status ?? error.$metadata?.httpStatusCode;
+    error?.status ??
+    error?.statusCode ??
+    error?.response?.status ??
+    error?.$metadata?.httpStatusCode;
   return (
     status === 429 ||
-    error.$retryable?.throttling === true ||
-    (typeof error.name === 'string' && THROTTLING_NAMES.has(error.name))
+    error?.$retryable?.throttling === true ||
+    THROTTLING_NAMES.has(error?.name as string)
   );
 };
 
