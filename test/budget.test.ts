@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import {
   type BudgetCall,
@@ -282,6 +283,23 @@ describe('tokenBucket: the AWS SDK’s throttling classification', () => {
   ];
   const current = () =>
     tokenBucket({ capacity: 100, retryCost: 14, timeoutCost: 14, throttlingCost: 5 });
+
+  it('the list is the SDK’s: its own isThrottlingError agrees on every SDK-shaped case', () => {
+    const sdk = createRequire(import.meta.url)('@smithy/core/retry') as {
+      isThrottlingError(error: unknown): boolean;
+    };
+    // The SDK reads 429 from $metadata only; the other 429 forms are this library's own (fetch).
+    const sdkShaped = (outcome: unknown) =>
+      typeof outcome === 'object' &&
+      outcome !== null &&
+      !('status' in outcome || 'statusCode' in outcome || 'response' in outcome);
+    for (const outcome of [...throttling, ...other].filter(sdkShaped)) {
+      expect([outcome, sdk.isThrottlingError(outcome)]).toEqual([
+        outcome,
+        throttling.includes(outcome),
+      ]);
+    }
+  });
 
   it.each(throttling)('%o costs the throttling cost', (outcome) => {
     const budget = current();
