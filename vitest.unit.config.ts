@@ -24,6 +24,7 @@ export default defineConfig({
       'test/decorators.test.ts',
       'test/messages.test.ts',
       'test/hostile.test.ts',
+      'test/timeout.test.ts',
     ],
   },
 });

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { type AbortTarget, unwatch, watch } from './signal-watch.js';
 import { checkSeconds } from './validate.js';
 
 /**
@@ -39,6 +40,12 @@ export interface Clock {
   sleep(seconds: number, signal?: AbortSignal): Promise<void>;
   /** Blocks the thread for `seconds` (used by the sync twins). */
   sleepSync(seconds: number): void;
+  /**
+   * Calls `callback` once, `seconds` from now, unless the function it returns is called first
+   * (which must then be harmless to call again). Needed for the `timeout` option only: a clock
+   * without it is refused with `timeout`.
+   */
+  timer?(seconds: number, callback: () => void): () => void;
 }
 
 /** setTimeout's limit: longer delays fire at once, so long waits are slept in pieces. */
@@ -64,83 +71,62 @@ function yieldOnce(): Promise<void> {
   });
 }
 
+/** Timers truncate to whole milliseconds: round up, so that a wait is never shorter than asked; but
+ * not for a float's noise (0.1 + 0.2 seconds is 300.00000000000006 ms: 300, not 301). */
+function millis(seconds: number): number {
+  return Math.ceil(seconds * 1000 - 1e-6);
+}
+
+/** A timer of any length: longer than setTimeout's limit, it is set in pieces against a deadline. */
+class LongTimer {
+  handle: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly #deadline: number;
+  readonly #fire: () => void;
+  constructor(ms: number, fire: () => void) {
+    this.#deadline = performance.now() + ms;
+    this.#fire = fire;
+    this.#arm();
+  }
+  #arm(): void {
+    // Never negative: Node 24+ warns (TimeoutNegativeWarning) for a negative delay.
+    const remaining = Math.max(0, Math.ceil(this.#deadline - performance.now()));
+    this.handle =
+      // Stryker disable next-line EqualityOperator: at exactly the limit, one more piece of 0 ms ends the same wait
+      remaining <= MAX_TIMER_MS
+        ? setTimeout(this.#fire, remaining)
+        : setTimeout(() => this.#arm(), MAX_TIMER_MS);
+  }
+  cancel(): void {
+    clearTimeout(this.handle);
+  }
+}
+
 /** A sleep that its signal may end early. */
-class AbortableSleep {
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  readonly reject: (reason: unknown) => void;
+class AbortableSleep implements AbortTarget {
+  timer: LongTimer | undefined = undefined;
+  readonly #reject: (reason: unknown) => void;
   constructor(reject: (reason: unknown) => void) {
-    this.reject = reject;
+    this.#reject = reject;
   }
-}
-
-/**
- * The sleeps one signal may end, behind a single `abort` listener. One listener per sleep made
- * setup quadratic, as Node scans a signal's listeners on every add: 10,000 pending calls on one
- * signal blocked the event loop 1.3 s, 40,000 for 43 s; it also printed MaxListenersExceededWarning
- * from the 11th call.
- */
-class SignalSleeps {
-  readonly signal: AbortSignal;
-  readonly sleeps = new Set<AbortableSleep>();
-  constructor(signal: AbortSignal) {
-    this.signal = signal;
+  abort(reason: unknown): void {
+    this.timer?.cancel();
+    this.#reject(reason);
   }
-  readonly onAbort = (): void => {
-    watched.delete(this.signal);
-    for (const sleep of this.sleeps) {
-      clearTimeout(sleep.timer);
-      sleep.reject(this.signal.reason);
-    }
-    this.sleeps.clear();
-  };
-}
-
-const watched = new WeakMap<AbortSignal, SignalSleeps>();
-
-function watch(signal: AbortSignal, sleep: AbortableSleep): void {
-  let entry = watched.get(signal);
-  if (entry === undefined) {
-    entry = new SignalSleeps(signal);
-    watched.set(signal, entry);
-    signal.addEventListener('abort', entry.onAbort, { once: true });
-  }
-  entry.sleeps.add(sleep);
-}
-
-/** A sleep ended by its timer: the signal's listener goes once no sleep is left for it. */
-function unwatch(signal: AbortSignal, sleep: AbortableSleep): void {
-  const entry = watched.get(signal) as SignalSleeps;
-  entry.sleeps.delete(sleep);
-  if (entry.sleeps.size > 0) return;
-  watched.delete(signal);
-  signal.removeEventListener('abort', entry.onAbort);
 }
 
 function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<void> {
-  // Timers truncate to whole milliseconds: round up, so that a wait is never shorter than asked;
-  // but not for a float's noise (0.1 + 0.2 seconds is 300.00000000000006 ms: 300, not 301).
-  const ms = Math.ceil(seconds * 1000 - 1e-6);
+  const ms = millis(seconds);
   // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: a fast path; the general one below waits the same
   if (signal === undefined && ms <= MAX_TIMER_MS) {
     return new Promise<void>((resolve) => setTimeout(resolve, ms));
   }
   return new Promise<void>((resolve, reject) => {
-    // Long waits are slept in timer-sized pieces, against a deadline read when the sleep starts.
-    const deadline = performance.now() + ms;
     const sleep = new AbortableSleep(reject);
-    const done = (): void => {
+    if (signal !== undefined) watch(signal, sleep);
+    sleep.timer = new LongTimer(ms, () => {
       if (signal !== undefined) unwatch(signal, sleep);
       resolve();
-    };
-    const arm = (): void => {
-      // Never negative: Node 24+ warns (TimeoutNegativeWarning) for a negative delay.
-      const remaining = Math.max(0, Math.ceil(deadline - performance.now()));
-      sleep.timer =
-        // Stryker disable next-line EqualityOperator: at exactly the limit, one more piece of 0 ms ends the same wait
-        remaining <= MAX_TIMER_MS ? setTimeout(done, remaining) : setTimeout(arm, MAX_TIMER_MS);
-    };
-    if (signal !== undefined) watch(signal, sleep);
-    arm();
+    });
   });
 }
 
@@ -152,6 +138,7 @@ function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<voi
  * - `sleep(0)` yields to the event loop once without a timer (`setImmediate`, else a
  *   `MessageChannel` message).
  * - Waits longer than the timer limit (2^31−1 ms, about 24.8 days) still wait their full length.
+ * - `timer` is a `setTimeout` that cancels with the function it returns (the `timeout` option's).
  * - `sleepSync` blocks the thread with `Atomics.wait`; where blocking is impossible (a browser's
  *   main thread) a non-zero wait throws a `TypeError` instead of busy-waiting. `sleepSync(0)`
  *   returns at once.
@@ -175,6 +162,17 @@ export const systemClock: Clock = {
       return Promise.reject(error);
     }
     return seconds === 0 ? yieldOnce() : sleepFor(seconds, signal);
+  },
+
+  timer(seconds: number, callback: () => void): () => void {
+    checkSeconds(seconds);
+    const ms = millis(seconds);
+    if (ms <= MAX_TIMER_MS) {
+      const handle = setTimeout(callback, ms);
+      return () => clearTimeout(handle);
+    }
+    const timer = new LongTimer(ms, callback);
+    return () => timer.cancel();
   },
 
   sleepSync(seconds: number): void {

@@ -31,7 +31,7 @@ const ASYNC_HINT =
 /** Performs an effect of the loop: makes the attempt, calls the callback, or starts the sleep. */
 function perform(run: Run, effect: Performed, sync: boolean): unknown {
   if (effect === ATTEMPT) {
-    return makeAttempt(run.plan, run.tries, run.target as Target, run.self, run.args as unknown[]);
+    return makeAttempt(run.target as Target, run.self, run.args as unknown[], run.guard);
   }
   if (effect instanceof Call) return effect.fn.apply(effect.self, effect.args as never[]);
   return sync ? run.plan.clock.sleepSync(effect) : run.plan.clock.sleep(effect, run.plan.signal);
@@ -111,7 +111,7 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
       retry = (error) =>
         driveAsync(afterFirst(plan, limits, start, target, this, args), new Thrown(error));
       try {
-        value = makeAttempt(plan, 1, target, this, args);
+        value = makeAttempt(target, this, args, undefined);
       } catch (error) {
         // A sync throw is a failed attempt, as a rejection is; no rejected promise is made for it.
         return retry(error);
@@ -137,7 +137,7 @@ export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => un
     const limits = plan.limits ?? plan.resolve();
     let value: unknown;
     try {
-      value = makeAttempt(plan, 1, target, this, args);
+      value = makeAttempt(target, this, args, undefined);
     } catch (error) {
       return driveSync(afterFirst(plan, limits, start, target, this, args), new Thrown(error));
     }

@@ -13,6 +13,7 @@
  * @module
  */
 
+export { AttemptTimeoutError, attemptSignal } from './attempt.js';
 export {
   type BudgetCall,
   type Ratio,

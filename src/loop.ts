@@ -6,6 +6,7 @@
  * @module
  */
 
+import { AttemptGuard, TimedOut } from './attempt.js';
 import type { BudgetCall, RetryBudget } from './budget.js';
 import type { Clock } from './clock.js';
 import type { ServerDirected } from './retry-after.js';
@@ -36,6 +37,13 @@ export interface Plan {
   readonly random: () => number;
   /** Async twins: ends waits at once and stops further attempts when it aborts. */
   readonly signal: AbortSignal | undefined;
+  /** Async twins: the time limit of each attempt, in seconds (`undefined`: none). */
+  readonly timeout: number | undefined;
+  /**
+   * Does each attempt get an `AttemptGuard` (its timer and its signal)? The plans with a `timeout`
+   * or a `signal`, and the async block form, whose `attempt.signal` always exists.
+   */
+  readonly guarded: boolean;
   /** Asked before each retry, told of each call, failure and success. */
   readonly budget: RetryBudget | undefined;
   /** Does a thrown value count as a retryable failure? (Predicate twins: never.) */
@@ -88,6 +96,8 @@ export class Run {
   budgetCall: BudgetCall | undefined = undefined;
   /** The round in progress; none during a wait, so that a pending retry holds no generator. */
   round: Round | undefined = undefined;
+  /** The guard of the attempt about to be made or being made (guarded plans); none during a wait. */
+  guard: AttemptGuard | undefined = undefined;
 
   constructor(
     plan: Plan,
@@ -308,13 +318,19 @@ function* abort(run: Run): Generator<Request, never, unknown> {
   throw reason;
 }
 
-/** What comes before an attempt: the abort check and `onTry` (of plans that need it). */
+/**
+ * What comes before an attempt: the abort check, the attempt's guard (of guarded plans), made
+ * first so that `onTry` sees its signal, and `onTry` (of plans that need it).
+ */
 function* beforeAttempt(run: Run): Generator<Request, void, unknown> {
-  const { onTry, signal } = run.plan;
+  const { onTry, signal, guarded } = run.plan;
   if (signal?.aborted) yield* abort(run);
+  if (guarded) run.guard = new AttemptGuard(run.plan, run.tries + 1);
   if (onTry !== undefined) {
     const upcoming = details(run);
     upcoming.tries = run.tries + 1;
+    // Only with a timeout: the details of other plans stay as Python's are.
+    if (run.plan.timeout !== undefined) upcoming.signal = (run.guard as AttemptGuard).signal;
     yield* notify(onTry, upcoming);
     // No attempt ever starts after an abort, also one during an async onTry handler.
     if (signal?.aborted) yield* abort(run);
@@ -394,11 +410,14 @@ function* playRound(run: Run): Round {
   if (!plan.inlineFirstAttempt) yield* beforeAttempt(run);
   run.tries += 1;
   const outcome = yield ATTEMPT;
-  if (outcome instanceof Thrown) run.settle(true, outcome.error);
+  run.guard = undefined;
+  const timedOut = outcome instanceof TimedOut;
+  if (timedOut || outcome instanceof Thrown) run.settle(true, outcome.error);
   else run.settle(false, outcome);
   if (run.threw) {
-    // An error the decorator does not catch propagates at once, untouched, with no handler.
-    if (!plan.catches(run.result)) throw run.result;
+    // An error the decorator does not catch propagates at once, untouched, with no handler; an
+    // attempt that timed out is a failure every async twin retries.
+    if (!timedOut && !plan.catches(run.result)) throw run.result;
   } else if (plan.predicate === undefined || !(yield new Call(plan.predicate, [run.result]))) {
     if (plan.budget !== undefined) yield* tell(run, 'onSuccess');
     if (plan.onSuccess !== undefined) {

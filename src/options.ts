@@ -209,9 +209,16 @@ function checkBudget(value: unknown, sync: boolean, api: string): RetryBudget | 
   return value as RetryBudget;
 }
 
-function checkClock(value: unknown, sync: boolean): Clock {
+function checkTimeout(value: unknown): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  return checkNumber('timeout', value, 'a number of seconds > 0 or Infinity', (v) => v > 0);
+}
+
+function checkClock(value: unknown, sync: boolean, timeout: number | undefined): Clock {
   if (value === undefined) return systemClock;
   const needed = ['now', sync ? 'sleepSync' : 'sleep'];
+  // A clock made before `timeout` existed has no timer: refused only with a timeout.
+  if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) needed.push('timer');
   if (typeof value !== 'object' || value === null) {
     throw typeError('clock', `an object with methods ${needed.join(' and ')}`, value);
   }
@@ -227,7 +234,10 @@ function checkClock(value: unknown, sync: boolean): Clock {
 interface CheckContext {
   readonly request: PlanRequest;
   /** What a check reads of the options checked before it, in the table's order. */
-  readonly checked: { readonly logger?: ReturnType<typeof checkLogger> };
+  readonly checked: {
+    readonly logger?: ReturnType<typeof checkLogger>;
+    readonly timeout?: number | undefined;
+  };
 }
 
 /** One row of the option table: how the option is checked, and what its being set changes. */
@@ -300,6 +310,13 @@ const OPTIONS = {
     beforeAttempt: true,
     inPreview: false,
   },
+  timeout: {
+    ...plain,
+    check: checkTimeout,
+    takenBy: { asyncOnly: 'a blocking call cannot be interrupted' },
+    beforeAttempt: true,
+    inPreview: false,
+  },
   budget: {
     ...plain,
     check: (value: unknown, { request }: CheckContext) =>
@@ -354,7 +371,8 @@ const OPTIONS = {
   },
   clock: {
     ...plain,
-    check: (value: unknown, { request }: CheckContext) => checkClock(value, request.sync),
+    check: (value: unknown, { request, checked }: CheckContext) =>
+      checkClock(value, request.sync, checked.timeout),
     // Stryker disable next-line BooleanLiteral: preview sets its own clock
     inPreview: false,
   },
@@ -451,10 +469,15 @@ export function makePlan(request: PlanRequest): Plan {
   const logGiveup = logger
     ? giveupLine(logger, plan.giveupLogLevel, plan.backoffLogLevel)
     : undefined;
+  // The async block form always has one: its attempts' `signal` exists without the options.
+  const guarded =
+    plan.timeout !== undefined || plan.signal !== undefined || (request.blockForm && !request.sync);
   return {
     wait: wait as Plan['wait'],
     random: plan.random,
     signal: plan.signal,
+    timeout: plan.timeout,
+    guarded,
     budget: plan.budget,
     limits,
     resolve: lazyResolver(maxTries, maxTime, waitOptions, wait),
@@ -470,7 +493,7 @@ export function makePlan(request: PlanRequest): Plan {
     clock: plan.clock,
     blockForm: request.blockForm,
     // Stryker disable next-line BooleanLiteral: `false` only turns the fast paths off
-    inlineFirstAttempt: !beforeAttempt,
+    inlineFirstAttempt: !beforeAttempt && !guarded,
     // Stryker disable next-line BooleanLiteral: `false` only turns the fast path off
     inlineSuccess: !afterSuccess,
     timed,

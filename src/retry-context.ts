@@ -4,7 +4,7 @@
  * @module
  */
 
-import { makeAttempt } from './attempt.js';
+import { type AttemptGuard, makeAttempt, TimedOut } from './attempt.js';
 import { driveAsync, driveSync } from './drivers.js';
 import { ATTEMPT, begin, type Plan, type Run, Thrown } from './loop.js';
 import { catcher, makePlan } from './options.js';
@@ -32,9 +32,18 @@ export interface Attempt {
   /** The 1-based number of this attempt. */
   readonly tries: number;
   /**
+   * This attempt's signal: pass it to `fetch` or a query so that the work stops when the attempt
+   * is abandoned. It aborts when the `timeout` is up (reason: the {@link AttemptTimeoutError}) or
+   * the loop's `signal` aborts (reason: `signal.reason`) while the attempt runs; it never aborts
+   * without either option, nor once the attempt has ended.
+   */
+  readonly signal: AbortSignal;
+  /**
    * Runs `fn` as this attempt and resolves to its value. An error matching `exception` is
    * recorded and swallowed (resolves to `undefined`), so the loop goes on or gives up; any other
-   * error rejects. Calling `run` twice on one attempt rejects with a `TypeError`.
+   * error rejects. With `timeout`, an `fn` still running after it is recorded as an
+   * {@link AttemptTimeoutError} (resolves to `undefined` then). Calling `run` twice on one attempt
+   * rejects with a `TypeError`.
    */
   run<T>(fn: () => T): Promise<Awaited<T> | undefined>;
 }
@@ -65,14 +74,17 @@ const NO_ARGS: readonly unknown[] = [];
 /** What both attempt kinds share: one use, the attempt itself, and the record of a matched failure. */
 class Recorder {
   readonly tries: number;
-  /** What the loop is told of this attempt: `undefined` (it did not fail) or the `Thrown` error. */
-  outcome: Thrown | undefined = undefined;
-  #plan: Plan;
+  /** What the loop is told of this attempt: `undefined` (it did not fail), a `Thrown` error or `TimedOut`. */
+  outcome: Thrown | TimedOut | undefined = undefined;
+  readonly #plan: Plan;
+  /** The attempt's timer and signal (the async form's). */
+  readonly guard: AttemptGuard | undefined;
   #used = false;
 
-  constructor(plan: Plan, tries: number) {
+  constructor(plan: Plan, tries: number, guard: AttemptGuard | undefined) {
     this.tries = tries;
     this.#plan = plan;
+    this.guard = guard;
   }
 
   /** Checks a call of `run`: once per attempt, with a function. */
@@ -84,7 +96,7 @@ class Recorder {
 
   /** Makes the attempt: `fn` is the block, called with no arguments. */
   protected attempt<T>(fn: () => T): T {
-    return makeAttempt(this.#plan, this.tries, fn, undefined, NO_ARGS) as T;
+    return makeAttempt(fn, undefined, NO_ARGS, this.guard) as T;
   }
 
   /** Records an error that `exception` matches; rethrows any other. */
@@ -98,6 +110,10 @@ class Recorder {
 class AsyncAttempt extends Recorder implements Attempt {
   pending: Promise<unknown> | undefined = undefined;
 
+  get signal(): AbortSignal {
+    return (this.guard as AttemptGuard).signal;
+  }
+
   run<T>(fn: () => T): Promise<Awaited<T> | undefined> {
     try {
       this.claim(fn);
@@ -106,10 +122,13 @@ class AsyncAttempt extends Recorder implements Attempt {
     }
     const pending = (async (): Promise<Awaited<T> | undefined> => {
       try {
-        return await this.attempt(fn);
+        const value: unknown = await this.attempt(fn);
+        if (!(value instanceof TimedOut)) return value as Awaited<T>;
+        this.outcome = value;
       } catch (error) {
         return this.fail(error);
       }
+      return undefined;
     })();
     this.pending = pending;
     return pending;
@@ -166,7 +185,7 @@ class AsyncAttempts extends Attempts<AsyncAttempt> implements AsyncIterableItera
       await this.attempt?.pending;
       const run = this.started();
       if ((await driveAsync(run, this.attempt?.outcome)) !== ATTEMPT) return this.finish();
-      this.attempt = new AsyncAttempt(this.plan, run.tries);
+      this.attempt = new AsyncAttempt(this.plan, run.tries, run.guard);
       return { done: false, value: this.attempt };
     } catch (error) {
       this.finish();
@@ -189,7 +208,7 @@ class SyncAttempts extends Attempts<SyncAttempt> implements IterableIterator<Att
     try {
       const run = this.started();
       if (driveSync(run, this.attempt?.outcome) !== ATTEMPT) return this.finish();
-      this.attempt = new SyncAttempt(this.plan, run.tries);
+      this.attempt = new SyncAttempt(this.plan, run.tries, undefined);
       return { done: false, value: this.attempt };
     } catch (error) {
       this.finish();

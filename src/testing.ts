@@ -18,12 +18,71 @@
 import type { Clock } from './clock.js';
 import { onExceptionSync } from './decorator.js';
 import { previewed } from './options.js';
+import { type AbortTarget, unwatch, watch } from './signal-watch.js';
 import type { WaitGenerator } from './types.js';
 import { checkSeconds, rangeError } from './validate.js';
 
+/** Options of {@link VirtualClock}. */
+export interface VirtualClockOptions {
+  /** The virtual time to start at, in seconds. @defaultValue 0 */
+  readonly start?: number | undefined;
+  /**
+   * When nothing else is left to run (no pending microtask), move time on to the next timer and
+   * fire it, so the code under test runs to its end without the test moving time. `false`: time
+   * moves only when the test calls {@link VirtualClock.advance} or {@link VirtualClock.runAll}.
+   * @defaultValue `true`
+   */
+  readonly autoAdvance?: boolean | undefined;
+}
+
+/** A pending timer of the virtual clock. */
+class VirtualTimer {
+  readonly due: number;
+  /** Ties fire in the order the timers were set. */
+  readonly order: number;
+  readonly fire: () => void;
+  cancelled = false;
+  constructor(due: number, order: number, fire: () => void) {
+    this.due = due;
+    this.order = order;
+    this.fire = fire;
+  }
+}
+
+const earlier = (a: VirtualTimer, b: VirtualTimer): boolean =>
+  a.due < b.due || (a.due === b.due && a.order < b.order);
+
 /**
- * A clock whose time moves only when the code sleeps (or the test calls {@link VirtualClock.advance}):
- * `sleep` and `sleepSync` return at once, advance virtual time and record every wait.
+ * The real event loop's next turn, found once at import: a test that fakes the timers after that
+ * (vitest's, jest's) does not stop virtual time. A turn comes after every pending microtask.
+ */
+const nextTurn: () => Promise<void> = (() => {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
+    .setImmediate;
+  if (typeof immediate === 'function') {
+    return () => new Promise<void>((resolve) => immediate(resolve));
+  }
+  const Channel = MessageChannel;
+  return () =>
+    new Promise<void>((resolve) => {
+      const channel = new Channel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(undefined);
+    });
+})();
+
+/** Beyond this many timers, `runAll` stops: a loop that sets a new timer for each one never ends. */
+const RUN_ALL_LIMIT = 100_000;
+
+/**
+ * A clock whose time moves only when the test or the code under test lets it: a queue of virtual
+ * timers. `sleep` and `timer` set one; with `autoAdvance` (the default) time jumps to the next timer
+ * as soon as nothing else is left to run, so code that retries runs to its end in milliseconds of
+ * real time, and races between timers (an attempt's `timeout` against a slow target) come out as
+ * they would in real time. `sleepSync` moves time at once, as a blocking sleep would.
  *
  * @example
  * ```ts
@@ -31,16 +90,29 @@ import { checkSeconds, rangeError } from './validate.js';
  * await clock.sleep(2.5);
  * clock.now(); // 2.5
  * clock.sleeps; // [2.5]
+ *
+ * const manual = new VirtualClock({ autoAdvance: false });
+ * const done = manual.sleep(3);
+ * await manual.advance(3); // fires the sleep's timer
+ * await done;
  * ```
  */
 export class VirtualClock implements Clock {
-  /** Every wait slept so far, in seconds, in order. */
+  /** Every wait slept so far (`sleep` and `sleepSync`, not `timer`), in seconds, in order. */
   readonly sleeps: number[] = [];
   #now: number;
+  readonly #autoAdvance: boolean;
+  /** The pending timers: a binary heap, earliest first; cancelled ones are dropped when reached. */
+  readonly #heap: VirtualTimer[] = [];
+  #live = 0;
+  #order = 0;
+  #turnPending = false;
 
-  /** @param start - the virtual time to start at, in seconds (default 0) */
-  constructor(start = 0) {
-    this.#now = start;
+  /** @param startOrOptions - the virtual time to start at, in seconds (default 0), or the options */
+  constructor(startOrOptions: number | VirtualClockOptions = 0) {
+    const options = typeof startOrOptions === 'number' ? { start: startOrOptions } : startOrOptions;
+    this.#now = options.start ?? 0;
+    this.#autoAdvance = options.autoAdvance ?? true;
   }
 
   /** The virtual time, in seconds. */
@@ -48,33 +120,181 @@ export class VirtualClock implements Clock {
     return this.#now;
   }
 
-  /** Records the wait and advances virtual time at once; rejects if `signal` is already aborted. */
+  /** How many timers are pending (sleeps and `timer`s not yet fired nor cancelled). */
+  get pending(): number {
+    return this.#live;
+  }
+
+  /**
+   * Records the wait and resolves when virtual time reaches its end; rejects with `signal.reason`
+   * as soon as `signal` aborts (at once if it has).
+   */
   sleep(seconds: number, signal?: AbortSignal): Promise<void> {
     try {
+      checkSeconds(seconds);
       if (signal?.aborted) throw signal.reason;
-      this.sleepSync(seconds);
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve();
+    this.sleeps.push(seconds);
+    return new Promise<void>((resolve, reject) => {
+      if (signal === undefined) {
+        this.#set(seconds, resolve);
+        return;
+      }
+      const sleep: AbortTarget = {
+        abort: (reason) => {
+          this.#cancel(timer);
+          reject(reason);
+        },
+      };
+      const timer = this.#set(seconds, () => {
+        unwatch(signal, sleep);
+        resolve();
+      });
+      watch(signal, sleep);
+    });
   }
 
-  /** Records the wait and advances virtual time at once. */
+  /** Records the wait and moves virtual time on at once, as a blocking sleep would. */
   sleepSync(seconds: number): void {
     checkSeconds(seconds);
     this.sleeps.push(seconds);
     this.#forward(seconds);
+    this.#scheduleTurn();
   }
 
-  /** Moves virtual time on by `seconds` without recording a wait (say, inside a slow target). */
-  advance(seconds: number): void {
+  /** Calls `callback` when virtual time has moved on by `seconds`, unless cancelled first. */
+  timer(seconds: number, callback: () => void): () => void {
     checkSeconds(seconds);
-    this.#forward(seconds);
+    const timer = this.#set(seconds, callback);
+    return () => this.#cancel(timer);
   }
 
-  /** Moves time on; it saturates at `Number.MAX_VALUE` seconds rather than overflow to `Infinity`. */
+  /**
+   * Moves virtual time on by `seconds` without recording a wait, firing the timers that fall due
+   * on the way, in order, each once every pending microtask has run. Resolves when it is done; with
+   * no timer due on the way, time has moved before it returns (so a slow target may call it
+   * without awaiting it). A bad `seconds` throws at once.
+   */
+  advance(seconds: number): Promise<void> {
+    checkSeconds(seconds);
+    const end = Math.min(this.#now + seconds, Number.MAX_VALUE);
+    return this.#runUntil(end);
+  }
+
+  /**
+   * Fires every pending timer, in order, moving time on to each (also those the fired ones set),
+   * each once every pending microtask has run. Throws a `RangeError` past 100,000 timers: code that
+   * always sets another one never ends.
+   */
+  async runAll(): Promise<void> {
+    for (let fired = 0; this.#live > 0; fired += 1) {
+      if (fired >= RUN_ALL_LIMIT) {
+        throw new RangeError(
+          `runAll fired ${RUN_ALL_LIMIT} timers and more are pending: does the code set a new timer for each one?`,
+        );
+      }
+      await nextTurn();
+      this.#fireNext(Number.MAX_VALUE);
+    }
+  }
+
+  async #runUntil(end: number): Promise<void> {
+    while (this.#peek(end) !== undefined) {
+      await nextTurn();
+      this.#fireNext(end);
+    }
+    this.#now = Math.max(this.#now, end);
+  }
+
+  /** Moves time; it saturates at `Number.MAX_VALUE` seconds rather than overflow to `Infinity`. */
   #forward(seconds: number): void {
     this.#now = Math.min(this.#now + seconds, Number.MAX_VALUE);
+  }
+
+  #set(seconds: number, fire: () => void): VirtualTimer {
+    const timer = new VirtualTimer(
+      Math.min(this.#now + seconds, Number.MAX_VALUE),
+      this.#order++,
+      fire,
+    );
+    const heap = this.#heap;
+    heap.push(timer);
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(heap[i] as VirtualTimer, heap[parent] as VirtualTimer)) break;
+      [heap[i], heap[parent]] = [heap[parent] as VirtualTimer, heap[i] as VirtualTimer];
+      i = parent;
+    }
+    this.#live += 1;
+    this.#scheduleTurn();
+    return timer;
+  }
+
+  #cancel(timer: VirtualTimer): void {
+    if (timer.cancelled) return;
+    timer.cancelled = true;
+    this.#live -= 1;
+  }
+
+  /** The earliest live timer due by `end`, with the cancelled ones before it dropped. */
+  #peek(end: number): VirtualTimer | undefined {
+    const heap = this.#heap;
+    while (heap.length > 0 && (heap[0] as VirtualTimer).cancelled) this.#pop();
+    const first = heap[0];
+    return first !== undefined && first.due <= end ? first : undefined;
+  }
+
+  #pop(): VirtualTimer {
+    const heap = this.#heap;
+    const top = heap[0] as VirtualTimer;
+    const last = heap.pop() as VirtualTimer;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let least = i;
+        if (
+          left < heap.length &&
+          earlier(heap[left] as VirtualTimer, heap[least] as VirtualTimer)
+        ) {
+          least = left;
+        }
+        if (
+          right < heap.length &&
+          earlier(heap[right] as VirtualTimer, heap[least] as VirtualTimer)
+        ) {
+          least = right;
+        }
+        if (least === i) break;
+        [heap[i], heap[least]] = [heap[least] as VirtualTimer, heap[i] as VirtualTimer];
+        i = least;
+      }
+    }
+    return top;
+  }
+
+  /** Fires the earliest timer due by `end`, moving time on to it. */
+  #fireNext(end: number): void {
+    const timer = this.#peek(end);
+    if (timer === undefined) return;
+    this.#pop();
+    this.#cancel(timer);
+    this.#now = Math.max(this.#now, timer.due);
+    timer.fire();
+  }
+
+  /** With `autoAdvance`: fire the next timer on the event loop's next turn, after every microtask. */
+  #scheduleTurn(): void {
+    if (!this.#autoAdvance || this.#turnPending || this.#live === 0) return;
+    this.#turnPending = true;
+    void nextTurn().then(() => {
+      this.#turnPending = false;
+      this.#fireNext(Number.MAX_VALUE);
+      this.#scheduleTurn();
+    });
   }
 }
 

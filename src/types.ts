@@ -275,6 +275,13 @@ export interface AsyncOptions {
    * `'aborted'`.
    */
   readonly signal?: AbortSignal | null | undefined;
+  /**
+   * Seconds an attempt may run: one still running then fails with an {@link AttemptTimeoutError},
+   * which every async twin retries, and its signal ({@link attemptSignal}, `attempt.signal`)
+   * aborts. `maxTime` does not cut a running attempt short (as in Python); `signal` does.
+   * `> 0` or `Infinity`. @defaultValue no limit
+   */
+  readonly timeout?: number | null | undefined;
 }
 
 /**
