@@ -16,6 +16,12 @@ const cases = {
   'onException (maxTime 60)': backoff.onException(backoff.expo, Error, { maxTime: 60 })(
     asyncTarget,
   ),
+  'onException (timeout 10)': backoff.onException(backoff.expo, Error, { timeout: 10 })(
+    asyncTarget,
+  ),
+  'same, reading attemptSignal()': backoff.onException(backoff.expo, Error, { timeout: 10 })(
+    async (x) => (backoff.attemptSignal().aborted ? 0 : x + 1),
+  ),
   'onPredicate (maxTries 5)': backoff.onPredicate(backoff.expo, (v) => v < 0, { maxTries: 5 })(
     asyncTarget,
   ),

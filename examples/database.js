@@ -47,3 +47,45 @@ export function makeSaveWrite(pool, tuning = {}) {
     ]),
   );
 }
+
+/** PostgreSQL's code for a query cancelled on request (`pg_cancel_backend`): 57014. */
+const QUERY_CANCELED = '57014';
+
+/**
+ * A read that may hang (a lock, a slow plan): each attempt gets `timeout` seconds; when they are up
+ * the attempt's signal aborts, the query is cancelled on the server (`pg_cancel_backend`, from
+ * another connection of the pool), and the read is retried. Connection errors are retried too.
+ *
+ * @param {{ connect(): Promise<{ processID?: number | null, query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>, release(): void }>, query(text: string, values?: unknown[]): Promise<unknown> }} pool a pg Pool
+ * @param {Record<string, unknown>} [tuning]
+ */
+export function makeTimedRead(pool, tuning = {}) {
+  return backoff.onException(backoff.expo, ConnectionLost, {
+    timeout: 5,
+    maxTries: 3,
+    factor: 0.05,
+    maxValue: 1,
+    ...tuning,
+  })(async (/** @type {string} */ text, /** @type {unknown[]} */ values = []) => {
+    const signal = backoff.attemptSignal(); // before the first await
+    const client = await pool.connect();
+    const cancel = () => {
+      // The abandoned query must not go on holding a connection and its locks.
+      pool.query('SELECT pg_cancel_backend($1)', [client.processID]).catch(() => {});
+    };
+    if (signal.aborted) cancel();
+    else signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return (await client.query(text, values)).rows;
+    } catch (error) {
+      // A query cancelled because the attempt was abandoned: nobody waits for its answer.
+      if (signal.aborted && /** @type {{ code?: string }} */ (error).code === QUERY_CANCELED) {
+        return undefined;
+      }
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      client.release();
+    }
+  });
+}

@@ -11,13 +11,16 @@ import { createServer } from 'node:http';
  * - `GET /job/<id>`: answers `{ id, state: 'running' }` to the first `pollsUntilDone` polls of
  *   each job, then `{ id, state: 'done' }`.
  * - `GET /down`: always 503.
+ * - `GET /stall/<key>`: never answers the first `stalls` requests for each key (counting in
+ *   `stalledClosed` each one whose connection the client closed), then 200 with `{ key, attempt }`.
  *
- * @param {{ failures?: number, pollsUntilDone?: number }} [options]
- * @returns {Promise<{ url: string, hits: Map<string, number>, close: () => Promise<void> }>}
+ * @param {{ failures?: number, pollsUntilDone?: number, stalls?: number }} [options]
+ * @returns {Promise<{ url: string, hits: Map<string, number>, stalledClosed: () => number, close: () => Promise<void> }>}
  */
-export async function startFlakyServer({ failures = 2, pollsUntilDone = 3 } = {}) {
+export async function startFlakyServer({ failures = 2, pollsUntilDone = 3, stalls = 1 } = {}) {
   /** @type {Map<string, number>} */
   const hits = new Map();
+  let stalledClosed = 0;
   const server = createServer((request, response) => {
     const path = request.url ?? '/';
     const count = (hits.get(path) ?? 0) + 1;
@@ -32,6 +35,9 @@ export async function startFlakyServer({ failures = 2, pollsUntilDone = 3 } = {}
       else send(200, { key: id, attempt: count });
     } else if (kind === 'job') {
       send(200, { id, state: count <= pollsUntilDone ? 'running' : 'done' });
+    } else if (kind === 'stall') {
+      if (count <= stalls) request.socket.once('close', () => (stalledClosed += 1));
+      else send(200, { key: id, attempt: count });
     } else if (kind === 'down') {
       send(503, { error: 'Service Unavailable' });
     } else {
@@ -44,6 +50,7 @@ export async function startFlakyServer({ failures = 2, pollsUntilDone = 3 } = {}
   return {
     url: `http://127.0.0.1:${address.port}`,
     hits,
+    stalledClosed: () => stalledClosed,
     close: () =>
       new Promise((resolve, reject) => {
         server.closeAllConnections();

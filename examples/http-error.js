@@ -15,10 +15,11 @@ export class HttpError extends Error {
  * fetch, then throw an HttpError for a 5xx or 429 answer so that onException can retry it.
  *
  * @param {string} url
+ * @param {RequestInit} [init] fetch's options: the attempt's `signal`, say
  * @returns {Promise<unknown>} the JSON body
  */
-export async function fetchJson(url) {
-  const response = await fetch(url);
+export async function fetchJson(url, init) {
+  const response = await fetch(url, init);
   if (response.status >= 500 || response.status === 429) throw new HttpError(response);
   return response.json();
 }

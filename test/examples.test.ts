@@ -56,6 +56,31 @@ describe('examples against a real local HTTP server', () => {
     expect(clock.sleeps.length).toBeGreaterThan(0);
   });
 
+  it('http client: a stalled request is aborted at its timeout (the server sees its socket close) and retried', async () => {
+    const clock = new FakeClock();
+    const getJson = makeGetJson({ clock, logger: null, timeout: 0.2 });
+    const started = performance.now();
+    expect(await getJson(`${server.url}/stall/s`)).toEqual({ key: 's', attempt: 2 });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(server.hits.get('/stall/s')).toBe(2);
+    // The abort closed the stalled request's connection: the server is not left holding it.
+    await expect.poll(() => server.stalledClosed()).toBe(1);
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
+  it('the complete example: a stalled request times out and is retried too', async () => {
+    const lines: string[] = [];
+    const robustFetch = makeRobustFetch({
+      clock: new FakeClock(),
+      log: (line) => lines.push(line),
+      logger: null,
+      timeout: 0.2,
+    });
+    expect(await robustFetch(`${server.url}/stall/r`)).toEqual({ key: 'r', attempt: 2 });
+    await expect.poll(() => server.stalledClosed()).toBe(1);
+    expect(lines).toHaveLength(1);
+  });
+
   it('concurrent requests gathered with Promise.allSettled: each retried on its own', async () => {
     const urls = Array.from({ length: 20 }, (_, i) => `${server.url}/data/${i}`);
     urls.push(`${server.url}/down`);

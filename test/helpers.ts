@@ -33,6 +33,12 @@ export class FakeClock implements Clock {
   advance(seconds: number): void {
     this.time += seconds;
   }
+
+  /** The `timeout` option's timer, in real time: sleeps are instant, attempts are timed for real. */
+  timer(seconds: number, callback: () => void): () => void {
+    const handle = setTimeout(callback, seconds * 1000);
+    return () => clearTimeout(handle);
+  }
 }
 
 /** A clock whose now() returns the given values in order, as Python's tests pop a list. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSaveWrite } from '../examples/database.js';
+import { makeSaveWrite, makeTimedRead } from '../examples/database.js';
 
 const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort() : [];
 const BIN = versions.length > 0 ? `/usr/lib/postgresql/${versions.at(-1)}/bin` : undefined;
@@ -102,4 +102,31 @@ describe.runIf(wanted)('PostgreSQL through a restart', () => {
     expect(rows[0]).toEqual({ total: WRITES, distinct_ids: WRITES });
     expect(retries).toBeGreaterThan(0);
   }, 60_000);
+
+  it('a query that hangs is cancelled on the server at the attempt timeout, and retried', async () => {
+    await pool.query('CREATE SEQUENCE IF NOT EXISTS reads');
+    const timedOut: unknown[] = [];
+    const read = makeTimedRead(pool, {
+      logger: null,
+      timeout: 0.5,
+      onBackoff: ({ exception }: { exception: unknown }) => timedOut.push(exception),
+    });
+    const started = performance.now();
+    // The first attempt sleeps 30 s on the server; the retry answers at once.
+    const rows = await read(
+      "SELECT pg_sleep(CASE WHEN nextval('reads') = 1 THEN 30 ELSE 0 END), 'fresh' AS answer",
+    );
+    expect(rows).toEqual([{ pg_sleep: '', answer: 'fresh' }]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(timedOut).toHaveLength(1);
+    expect(timedOut[0]).toMatchObject({ name: 'AttemptTimeoutError', tries: 1, timeout: 0.5 });
+    // On the server, the abandoned query is gone: not running, not holding its connection busy.
+    const active = async () =>
+      (
+        await pool.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(CASE%' AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+      ).rows[0].n;
+    await expect.poll(active, { timeout: 5_000 }).toBe(0);
+  }, 30_000);
 });
