@@ -31,6 +31,7 @@ type Target = (...args: never[]) => unknown;
  * ```
  */
 export class AttemptTimeoutError extends Error {
+  /** Always `'AttemptTimeoutError'`. */
   override name = 'AttemptTimeoutError';
   /** The time limit of the attempt, in seconds. */
   readonly timeout: number;

@@ -63,6 +63,8 @@ export interface CallDetails {
   readonly tries: number;
   /** Seconds since the call started, measured after the attempt that just ended (0 before the first). */
   readonly elapsed: number;
+  /** `onTry` of a decorator with a `timeout` only: the signal of the attempt about to start. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -73,6 +75,8 @@ export interface ContextDetails {
   readonly tries: number;
   /** Seconds since the loop started, measured after the attempt that just ended (0 before the first). */
   readonly elapsed: number;
+  /** `onTry` of a loop with a `timeout` only: the signal of the attempt about to start. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -278,7 +282,8 @@ export interface AsyncOptions {
   /**
    * Seconds an attempt may run: one still running then fails with an {@link AttemptTimeoutError},
    * which every async twin retries, and its signal ({@link attemptSignal}, `attempt.signal`)
-   * aborts. `maxTime` does not cut a running attempt short (as in Python); `signal` does.
+   * aborts. `maxTime` does not cut a running attempt short (as in Python); for a deadline on the
+   * whole call, pass a `signal` (`AbortSignal.timeout(ms)`), which aborts the attempt's signal too.
    * `> 0` or `Infinity`. @defaultValue no limit
    */
   readonly timeout?: number | null | undefined;

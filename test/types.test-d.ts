@@ -210,6 +210,24 @@ describe('beyond Python backoff', () => {
     backoff.retryContextSync(Error, backoff.expo, { signal });
   });
 
+  it('timeout is an option of the async forms only; the attempt signal is typed', () => {
+    backoff.onException(backoff.expo, Error, {
+      timeout: 2,
+      onTry: (details) => {
+        expectTypeOf(details.signal).toEqualTypeOf<AbortSignal | undefined>();
+      },
+    });
+    backoff.onPredicate(backoff.expo, undefined, { timeout: Number.POSITIVE_INFINITY });
+    expectTypeOf(backoff.attemptSignal()).toEqualTypeOf<AbortSignal>();
+    expectTypeOf(new backoff.AttemptTimeoutError(1, 2).timeout).toEqualTypeOf<number>();
+    // @ts-expect-error a blocking call cannot be interrupted
+    backoff.onExceptionSync(backoff.expo, Error, { timeout: 1 });
+    // @ts-expect-error a blocking call cannot be interrupted
+    backoff.retryContextSync(Error, backoff.expo, { timeout: 1 });
+    for (const attempt of [] as backoff.Attempt[])
+      expectTypeOf(attempt.signal).toEqualTypeOf<AbortSignal>();
+  });
+
   it('retryAfter, decorrelated and the random option are typed', () => {
     backoff.onPredicate(backoff.retryAfter, (r: Response) => r.status === 429, {
       maxServerWait: 60,

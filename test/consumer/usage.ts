@@ -47,3 +47,19 @@ export const clock = new VirtualClock();
 export const random: () => number = seededRandom(42);
 export const server = backoff.retryAfter({ maxServerWait: 30 });
 export type Redis = RedisClient;
+
+export const timed = backoff.onException(backoff.expo, TypeError, {
+  timeout: 2,
+  onTry: ({ signal }) => signal?.aborted,
+})(async (url: string) => (await fetch(url, { signal: backoff.attemptSignal() })).text());
+
+export async function timedBlock(): Promise<void> {
+  for await (const attempt of backoff.retryContext(TypeError, backoff.expo, { timeout: 1 })) {
+    await attempt.run(() => fetch('http://localhost/', { signal: attempt.signal }));
+  }
+}
+
+export const isTimeout = (error: unknown): number | undefined =>
+  error instanceof backoff.AttemptTimeoutError ? error.timeout + error.tries : undefined;
+export const manual = new VirtualClock({ start: 5, autoAdvance: false });
+export const advanced: Promise<void> = manual.advance(1);
