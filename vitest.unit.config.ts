@@ -25,6 +25,7 @@ export default defineConfig({
       'test/messages.test.ts',
       'test/hostile.test.ts',
       'test/timeout.test.ts',
+      'test/telemetry.test.ts',
     ],
   },
 });

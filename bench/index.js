@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import * as backoff from '../dist/index.js';
 import { libraries, names } from './libraries.js';
+import { telemetry } from './telemetry.js';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const only = process.argv.slice(2);
@@ -281,3 +282,4 @@ if (wanted('signal')) await sharedSignal();
 if (wanted('timer')) await timerAccuracy();
 if (wanted('e2e')) await endToEnd();
 if (wanted('size')) await size();
+if (wanted('telemetry')) await telemetry(table);

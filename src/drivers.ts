@@ -15,10 +15,12 @@ import {
   Ended,
   type Limits,
   type Plan,
+  publishFirstSuccess,
   type Run,
   startTime,
   Thrown,
 } from './loop.js';
+import { channels } from './telemetry.js';
 import { isThenable, thenableError } from './validate.js';
 
 type Target = (...args: never[]) => unknown;
@@ -91,6 +93,30 @@ function checkNotThenable(value: unknown): void {
   if (isThenable(value)) throw thenableError('The target', value, ASYNC_HINT);
 }
 
+/** The context of a call's trace: the operation's name, the target, a copy of the arguments. */
+function callMessage(plan: Plan, target: Target, args: readonly unknown[]): object {
+  return { name: plan.name ?? (target.name || undefined), target, args: args.slice() };
+}
+
+/**
+ * A call whose trace someone observes: it runs the whole loop inside the `call` tracing channel, so
+ * that the stores bound to it span every attempt.
+ */
+function tracedAsync(plan: Plan, target: Target, self: unknown, args: unknown[]): Promise<unknown> {
+  return (channels as NonNullable<typeof channels>).call.tracePromise(
+    async () => driveAsync(begin(plan, target, self, args), undefined),
+    callMessage(plan, target, args),
+  );
+}
+
+/** The same for the sync twins. */
+function tracedSync(plan: Plan, target: Target, self: unknown, args: unknown[]): unknown {
+  return (channels as NonNullable<typeof channels>).call.traceSync(
+    () => driveSync(begin(plan, target, self, args), undefined),
+    callMessage(plan, target, args),
+  );
+}
+
 /**
  * Wraps `target` with the async twin of the loop. For a plan with `inlineFirstAttempt` the first
  * attempt is made here, outside the loop, and a success settles through one `then`: a call whose
@@ -98,6 +124,7 @@ function checkNotThenable(value: unknown): void {
  */
 export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => Promise<unknown> {
   return function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    if (channels?.call.hasSubscribers) return tracedAsync(plan, target, this, args);
     let start: number;
     let limits: Limits;
     let value: unknown;
@@ -120,7 +147,13 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
       return Promise.reject(error);
     }
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
-    if (plan.inlineSuccess) return Promise.resolve(value).then(undefined, retry);
+    if (plan.inlineSuccess) {
+      if (!channels?.attempt.hasSubscribers) return Promise.resolve(value).then(undefined, retry);
+      return Promise.resolve(value).then((result) => {
+        publishFirstSuccess(plan, limits, start, target, this, args, result);
+        return result;
+      }, retry);
+    }
     return Promise.resolve(value).then(
       (result) => driveAsync(afterFirst(plan, limits, start, target, this, args), result),
       retry,
@@ -131,6 +164,7 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
 /** Wraps `target` with the sync twin of the loop, with the same first-attempt fast path. */
 export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]): unknown {
+    if (channels?.call.hasSubscribers) return tracedSync(plan, target, this, args);
     // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
     if (!plan.inlineFirstAttempt) return driveSync(begin(plan, target, this, args), undefined);
     const start = startTime(plan);
@@ -143,7 +177,12 @@ export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => un
     }
     checkNotThenable(value);
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
-    if (plan.inlineSuccess) return value;
+    if (plan.inlineSuccess) {
+      if (channels?.attempt.hasSubscribers) {
+        publishFirstSuccess(plan, limits, start, target, this, args, value);
+      }
+      return value;
+    }
     return driveSync(afterFirst(plan, limits, start, target, this, args), value);
   };
 }

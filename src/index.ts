@@ -40,6 +40,14 @@ export {
   retryContext,
   retryContextSync,
 } from './retry-context.js';
+export {
+  type AttemptMessage,
+  type CallMessage,
+  CHANNELS,
+  type GiveupMessage,
+  type MessageBase,
+  type WaitMessage,
+} from './telemetry.js';
 export type {
   AnyFunction,
   AnyTarget,

@@ -91,7 +91,8 @@ function described(outcome: unknown): string {
   }
 }
 
-function subject(details: Details): string {
+function subject(details: Details, name: string | undefined): string {
+  if (name !== undefined) return name;
   const target = details.target as { name?: unknown } | undefined;
   if (target === undefined) return 'retryContext';
   return String(target.name) || '<anonymous>';
@@ -106,13 +107,17 @@ function outcomeOf(details: Details): unknown {
  *
  * @internal
  */
-export function backoffLine(logger: Logger, level: string): (details: Details) => void {
+export function backoffLine(
+  logger: Logger,
+  level: string,
+  name: string | undefined,
+): (details: Details) => void {
   return (details) => {
     callLogger(
       logger,
       level,
       () =>
-        `Backing off ${subject(details)}(...) for ${(details.wait as number).toFixed(1)}s (${describe(outcomeOf(details))})`,
+        `Backing off ${subject(details, name)}(...) for ${(details.wait as number).toFixed(1)}s (${describe(outcomeOf(details))})`,
     );
   };
 }
@@ -137,6 +142,7 @@ export function giveupLine(
   logger: Logger,
   level: string,
   backoffLevel: string,
+  name: string | undefined,
 ): (details: Details) => void {
   return (details) => {
     if (details.reason === 'giveup') {
@@ -144,7 +150,7 @@ export function giveupLine(
         logger,
         backoffLevel,
         () =>
-          `Giving up ${subject(details)}(...): giveup returned true on try ${details.tries as number} (${describe(outcomeOf(details))})`,
+          `Giving up ${subject(details, name)}(...): giveup returned true on try ${details.tries as number} (${describe(outcomeOf(details))})`,
       );
       return;
     }
@@ -153,7 +159,7 @@ export function giveupLine(
       logger,
       level,
       () =>
-        `Giving up ${subject(details)}(...) after ${details.tries as number} tries${why} (${describe(outcomeOf(details))})`,
+        `Giving up ${subject(details, name)}(...) after ${details.tries as number} tries${why} (${describe(outcomeOf(details))})`,
     );
   };
 }
@@ -168,14 +174,25 @@ const failedLoggers = new WeakSet<object>();
 function loggerFailed(logger: Logger, level: string, error: unknown): void {
   if (failedLoggers.has(logger)) return;
   failedLoggers.add(logger);
+  warn(
+    `backoff-ts: the logger's \`${level}\` method failed (${describe(error)}); the retries go on, and this logger's later failures are not reported`,
+    'BackoffLoggerWarning',
+    'BACKOFF_TS_LOGGER_FAILED',
+  );
+}
+
+/**
+ * Reports a failure of something the user plugged in (a logger, a telemetry subscriber) through
+ * `process.emitWarning`, where there is one; in a browser, nowhere.
+ *
+ * @internal
+ */
+export function warn(text: string, type: string, code: string): void {
   const proc = (
     globalThis as { process?: { emitWarning?: (message: string, options: object) => void } }
   ).process;
   // Stryker disable next-line OptionalChaining: there is no process in a browser
-  proc?.emitWarning?.(
-    `backoff-ts: the logger's \`${level}\` method failed (${describe(error)}); the retries go on, and this logger's later failures are not reported`,
-    { type: 'BackoffLoggerWarning', code: 'BACKOFF_TS_LOGGER_FAILED' },
-  );
+  proc?.emitWarning?.(text, { type, code });
 }
 
 function callLogger(logger: Logger, level: string, message: () => string): void {

@@ -10,6 +10,7 @@ import { AttemptGuard, TimedOut } from './attempt.js';
 import type { BudgetCall, RetryBudget } from './budget.js';
 import type { Clock } from './clock.js';
 import type { ServerDirected } from './retry-after.js';
+import { channels } from './telemetry.js';
 import type { GiveupReason } from './types.js';
 import { ignoreRejection, isThenable, show } from './validate.js';
 
@@ -37,6 +38,8 @@ export interface Plan {
   readonly random: () => number;
   /** Async twins: ends waits at once and stops further attempts when it aborts. */
   readonly signal: AbortSignal | undefined;
+  /** The `name` option: the operation's name in log lines and telemetry (else the target's). */
+  readonly name: string | undefined;
   /** Async twins: the time limit of each attempt, in seconds (`undefined`: none). */
   readonly timeout: number | undefined;
   /**
@@ -298,12 +301,53 @@ function* tell(
   return yield new Call(method as Callback, [run.budgetCall], budget);
 }
 
-/** Runs the `onGiveup` handlers with the last outcome and `reason`. */
+/** The operation's name in telemetry: the `name` option, else the target's (if it has one). */
+function nameOf(run: Run): string | undefined {
+  return run.plan.name ?? (run.target?.name || undefined);
+}
+
+/** A telemetry message: a copy of the details (a subscriber cannot change what handlers see). */
+function message(run: Run, details: Details, extra?: Details): Details {
+  const result: Details = { name: nameOf(run), ...details, ...extra };
+  if (run.args !== undefined) result.args = run.args.slice();
+  if (run.plan.budget !== undefined) result.budget = run.plan.budget;
+  return result;
+}
+
+/** Publishes an attempt's end on `backoff-ts:attempt`, if anyone listens. */
+function publishAttempt(run: Run, outcome: 'success' | 'failure' | 'error'): void {
+  if (channels?.attempt.hasSubscribers) {
+    channels.attempt.publish(message(run, outcomeDetails(run), { outcome }));
+  }
+}
+
+/**
+ * Publishes the success of a first attempt that the driver made outside the loop (the fast path),
+ * as the loop would have: only called when someone listens on `backoff-ts:attempt`.
+ */
+export function publishFirstSuccess(
+  plan: Plan,
+  limits: Limits,
+  start: number,
+  target: Callback,
+  self: unknown,
+  args: readonly unknown[],
+  value: unknown,
+): void {
+  const run = new Run(plan, limits, start, target, self, args);
+  run.tries = 1;
+  run.settle(false, value);
+  publishAttempt(run, 'success');
+}
+
+/** Runs the `onGiveup` handlers with the last outcome and `reason` (and publishes the give-up). */
 function* notifyGiveup(run: Run, reason: GiveupReason): Generator<Request, void, unknown> {
-  if (run.plan.onGiveup === undefined) return;
+  const published = channels?.giveup.hasSubscribers === true;
+  if (run.plan.onGiveup === undefined && !published) return;
   const ended = outcomeDetails(run);
   ended.reason = reason;
-  yield* notify(run.plan.onGiveup, ended);
+  if (published) channels?.giveup.publish(message(run, ended));
+  if (run.plan.onGiveup !== undefined) yield* notify(run.plan.onGiveup, ended);
 }
 
 /** Ends the call because its signal aborted: `onGiveup` (reason `'aborted'`), then `signal.reason`. */
@@ -417,14 +461,19 @@ function* playRound(run: Run): Round {
   if (run.threw) {
     // An error the decorator does not catch propagates at once, untouched, with no handler; an
     // attempt that timed out is a failure every async twin retries.
-    if (!timedOut && !plan.catches(run.result)) throw run.result;
+    if (!timedOut && !plan.catches(run.result)) {
+      publishAttempt(run, 'error');
+      throw run.result;
+    }
   } else if (plan.predicate === undefined || !(yield new Call(plan.predicate, [run.result]))) {
+    publishAttempt(run, 'success');
     if (plan.budget !== undefined) yield* tell(run, 'onSuccess');
     if (plan.onSuccess !== undefined) {
       yield* notify(plan.onSuccess, plan.predicate ? outcomeDetails(run) : details(run));
     }
     return new Ended(run.result);
   }
+  publishAttempt(run, 'failure');
   // A failure once the signal has aborted (the abort reason itself, say) is never retried.
   if (plan.signal?.aborted) yield* abort(run);
   const gaveUp =
@@ -456,7 +505,8 @@ function* playRound(run: Run): Round {
     return givenUp(run, plan.raiseOnGiveup);
   }
 
-  if (plan.onBackoff !== undefined) {
+  const published = channels?.wait.hasSubscribers === true;
+  if (plan.onBackoff !== undefined || published) {
     const backoff = details(run);
     if (run.threw) {
       backoff.wait = wait;
@@ -465,7 +515,8 @@ function* playRound(run: Run): Round {
       backoff.value = run.result;
       backoff.wait = wait;
     }
-    yield* notify(plan.onBackoff, backoff);
+    if (published) channels?.wait.publish(message(run, backoff));
+    if (plan.onBackoff !== undefined) yield* notify(plan.onBackoff, backoff);
   }
   run.forgetOutcome();
   return wait;

@@ -209,6 +209,12 @@ function checkBudget(value: unknown, sync: boolean, api: string): RetryBudget | 
   return value as RetryBudget;
 }
 
+function checkName(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== 'string') throw typeError('name', 'a string', value);
+  return value;
+}
+
 function checkTimeout(value: unknown): number | undefined {
   if (value === null || value === undefined) return undefined;
   return checkNumber('timeout', value, 'a number of seconds > 0 or Infinity', (v) => v > 0);
@@ -335,6 +341,7 @@ const OPTIONS = {
     // Stryker disable next-line BooleanLiteral: a preview's waits are the same whether it raises or not
     inPreview: false,
   },
+  name: { ...plain, check: checkName },
   // Stryker disable next-line BooleanLiteral: preview sets its own logger (null) and clock
   logger: { ...plain, check: checkLogger, inPreview: false },
   backoffLogLevel: {
@@ -465,9 +472,9 @@ export function makePlan(request: PlanRequest): Plan {
     ? undefined
     : { maxTries: maxTries as number, maxTime: maxTime as number, waitOptions };
   // The default log lines show no elapsed time: they alone never make the plan timed.
-  const logBackoff = logger ? backoffLine(logger, plan.backoffLogLevel) : undefined;
+  const logBackoff = logger ? backoffLine(logger, plan.backoffLogLevel, plan.name) : undefined;
   const logGiveup = logger
-    ? giveupLine(logger, plan.giveupLogLevel, plan.backoffLogLevel)
+    ? giveupLine(logger, plan.giveupLogLevel, plan.backoffLogLevel, plan.name)
     : undefined;
   // The async block form always has one: its attempts' `signal` exists without the options.
   const guarded =
@@ -475,6 +482,7 @@ export function makePlan(request: PlanRequest): Plan {
   return {
     wait: wait as Plan['wait'],
     random: plan.random,
+    name: plan.name,
     signal: plan.signal,
     timeout: plan.timeout,
     guarded,

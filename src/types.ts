@@ -261,6 +261,8 @@ export interface CommonOptions<Try, Success, Backoff, Giveup> {
   readonly random?: (() => number) | undefined;
   /** A retry budget shared with other calls: asked before each retry; a refusal gives up (reason `'budget'`). */
   readonly budget?: RetryBudget | null | undefined;
+  /** The operation's name in log lines and telemetry (channels, OpenTelemetry). @defaultValue the target's name */
+  readonly name?: string | null | undefined;
 }
 
 /**

@@ -1,0 +1,170 @@
+/**
+ * Telemetry through `node:diagnostics_channel`: the retry lifecycle published on named channels,
+ * for APM tools and `backoff-ts/otel` to subscribe to. Where the module is missing (a browser)
+ * nothing is published; when a channel has no subscriber, nothing is built for it.
+ *
+ * @module
+ */
+
+/**
+ * The names of the channels backoff-ts publishes on: a public interface, versioned with the
+ * package (a name or a payload field changes only in a major version).
+ *
+ * - `call`: a `TracingChannel` for each call of a decorated function (`tracing:backoff-ts:call:start`,
+ *   `…:end`, `…:asyncStart`, `…:asyncEnd`, `…:error`), with a {@link CallMessage}; the stores bound to
+ *   its `start` channel are active for the whole call, its attempts included.
+ * - `attempt`: each attempt's end, with an {@link AttemptMessage}.
+ * - `wait`: each wait, before it starts, with a {@link WaitMessage}.
+ * - `giveup`: each give-up, with a {@link GiveupMessage}.
+ *
+ * @example
+ * ```ts
+ * import diagnostics from 'node:diagnostics_channel';
+ * import { CHANNELS, type WaitMessage } from 'backoff-ts';
+ *
+ * diagnostics.subscribe(CHANNELS.wait, (message) => {
+ *   const { name, tries, wait } = message as WaitMessage;
+ *   console.log(`${name}: try ${tries} failed, waiting ${wait} s`);
+ * });
+ * ```
+ */
+export const CHANNELS = {
+  /** The tracing channel of each call of a decorated function. */
+  call: 'backoff-ts:call',
+  /** Each attempt's end. */
+  attempt: 'backoff-ts:attempt',
+  /** Each wait, before it starts. */
+  wait: 'backoff-ts:wait',
+  /** Each give-up. */
+  giveup: 'backoff-ts:giveup',
+} as const;
+
+/** What every message has: the retrying operation's name and the details its handlers see. */
+export interface MessageBase {
+  /** The `name` option, else the target's name (`undefined` for the block form without one). */
+  readonly name: string | undefined;
+  /** The decorated function (absent in the block form). */
+  readonly target?: (...args: never) => unknown;
+  /** A copy of the call's arguments (absent in the block form). */
+  readonly args?: readonly unknown[];
+  /** The 1-based number of the attempt that ended. */
+  readonly tries: number;
+  /** Seconds since the call started, after that attempt (0 where nothing reads the clock). */
+  readonly elapsed: number;
+  /** The call's retry budget, if it has one. */
+  readonly budget?: unknown;
+}
+
+/** The context of the `call` tracing channel; `result` or `error` is set when the call settles. */
+export interface CallMessage {
+  /** The `name` option, else the target's name. */
+  readonly name: string | undefined;
+  /** The decorated function. */
+  readonly target: (...args: never) => unknown;
+  /** A copy of the call's arguments. */
+  readonly args: readonly unknown[];
+  /** What the call returned (set by the tracing channel). */
+  result?: unknown;
+  /** What the call threw or rejected with (set by the tracing channel). */
+  error?: unknown;
+}
+
+/** An attempt's end, on `backoff-ts:attempt`. */
+export interface AttemptMessage extends MessageBase {
+  /**
+   * `'success'` (the call returns it), `'failure'` (a retryable failure: retried or given up) or
+   * `'error'` (an error the decorator does not retry: the call rejects with it at once).
+   */
+  readonly outcome: 'success' | 'failure' | 'error';
+  /** What the attempt threw (exception twins, the block form; and an attempt that timed out). */
+  readonly exception?: unknown;
+  /** What the attempt returned. */
+  readonly value?: unknown;
+}
+
+/** A wait about to start, on `backoff-ts:wait`: the `onBackoff` details. */
+export interface WaitMessage extends MessageBase {
+  /** Seconds about to be slept. */
+  readonly wait: number;
+  /** The failure that is retried: what the attempt threw. */
+  readonly exception?: unknown;
+  /** The value that is retried (predicate twins). */
+  readonly value?: unknown;
+}
+
+/** A give-up, on `backoff-ts:giveup`: the `onGiveup` details. */
+export interface GiveupMessage extends MessageBase {
+  /** Why the call gave up. */
+  readonly reason: string;
+  /** The last failure: what the last attempt threw (or the abort reason). */
+  readonly exception?: unknown;
+  /** The last value (predicate twins). */
+  readonly value?: unknown;
+}
+
+/** The part of a diagnostics channel the loop uses. */
+interface Channel {
+  readonly hasSubscribers: boolean;
+  publish(message: unknown): void;
+}
+
+/** The part of a tracing channel the decorators use. */
+interface TracingChannel {
+  readonly hasSubscribers: boolean;
+  tracePromise<T>(fn: () => Promise<T>, context: object): Promise<T>;
+  traceSync<T>(fn: () => T, context: object): T;
+}
+
+/** The part of `node:diagnostics_channel` backoff-ts uses. @internal */
+export interface DiagnosticsChannel {
+  channel(name: string): Channel;
+  tracingChannel(name: string): TracingChannel;
+  subscribe(name: string, handler: (message: unknown) => void): void;
+  unsubscribe(name: string, handler: (message: unknown) => void): boolean;
+}
+
+/**
+ * `node:diagnostics_channel`, found without a static import (which would break the core in a
+ * browser bundle): `process.getBuiltinModule` is in Node ≥ 20.16, Bun and Deno.
+ *
+ * @internal
+ */
+export function diagnosticsChannel(): DiagnosticsChannel | undefined {
+  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+    .process;
+  try {
+    const module = process?.getBuiltinModule?.('node:diagnostics_channel') as
+      | Partial<DiagnosticsChannel>
+      | undefined;
+    // A runtime with channels but no tracing channels publishes nothing rather than half.
+    if (
+      typeof module?.channel !== 'function' ||
+      typeof module.tracingChannel !== 'function' ||
+      typeof module.subscribe !== 'function'
+    ) {
+      return undefined;
+    }
+    return module as DiagnosticsChannel;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The channels, or `undefined` where the runtime has none. @internal */
+export const channels = (():
+  | Readonly<{
+      call: TracingChannel;
+      attempt: Channel;
+      wait: Channel;
+      giveup: Channel;
+    }>
+  | undefined => {
+  const dc = diagnosticsChannel();
+  if (dc === undefined) return undefined;
+  return {
+    call: dc.tracingChannel(CHANNELS.call),
+    attempt: dc.channel(CHANNELS.attempt),
+    wait: dc.channel(CHANNELS.wait),
+    giveup: dc.channel(CHANNELS.giveup),
+  };
+})();
