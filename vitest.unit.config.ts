@@ -26,6 +26,7 @@ export default defineConfig({
       'test/hostile.test.ts',
       'test/timeout.test.ts',
       'test/telemetry.test.ts',
+      'test/otel.test.ts',
     ],
   },
 });

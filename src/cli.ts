@@ -123,6 +123,30 @@ const OPTIONS = {
 } as const;
 
 const WAITS = { expo, fibo, constant, decay } as const;
+
+/**
+ * Splits the arguments at the command: after `--`, or at the first word that is neither an option
+ * nor an option's value — options stop there, as with `timeout`, `nice` and `env`. So
+ * `backoff-ts --max-tries 3 curl -f url` needs no `--`, and an option of the command (`sh -c`) is
+ * never taken for the tool's. Bun drops a `--` that comes first (`bun backoff-ts -- sh -c …` hands
+ * the script `sh -c …`), which this reads the same way.
+ */
+function splitAtCommand(argv: readonly string[]): [options: string[], command: string[]] {
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    if (arg === '--') return [argv.slice(0, index), argv.slice(index + 1)];
+    if (!arg.startsWith('-') || arg === '-') return [argv.slice(0, index), argv.slice(index)];
+    const name = arg.slice(2);
+    // A value-taking option given as `--name value` (not `--name=value`): its value is next.
+    if (
+      arg.startsWith('--') &&
+      (OPTIONS as Record<string, { type: string }>)[name]?.type === 'string'
+    ) {
+      index += 1;
+    }
+  }
+  return [[...argv], []];
+}
 const JITTERS = { full: fullJitter, equal: equalJitter, random: randomJitter, none: null } as const;
 
 /** The wait options each generator takes, by flag. */
@@ -317,14 +341,16 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
   const stderr = io.stderr ?? ((text) => process.stderr.write(text));
   const stdout = io.stdout ?? ((chunk) => process.stdout.write(chunk));
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  const [options, command] = splitAtCommand(argv);
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: options, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // One line: parseArgs explains over several.
     stderr(`backoff-ts: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (see --help)\n`);
     return USAGE;
   }
-  const { values, positionals } = parsed;
+  const { values } = parsed;
+  const positionals = command;
   if (values.help) {
     stdout(HELP);
     return 0;

@@ -50,6 +50,22 @@ const fails = (...args: (string | number)[]) => [
 ];
 
 describe('retrying a command', () => {
+  it('the command starts at the first word that is no option: `--` is optional', async () => {
+    const withoutDashes = await run(['--jitter', 'none', ...fails(1).slice(1)]);
+    expect(withoutDashes).toMatchObject({ code: 0, runs: 2, sleeps: [1] });
+    // The command's own options are its own, with or without `--` (Bun drops a leading `--`).
+    const shell = await run(['--max-tries', '1', 'sh', '-c', 'test "$0-$1" = a-b', 'a', 'b']);
+    expect(shell.code).toBe(0);
+    const wrong = await run(['--max-tries', '1', 'sh', '-c', 'test "$0-$1" = a-b', 'a', 'c']);
+    expect(wrong.code).toBe(1);
+    const valued = await run(['--max-tries', '1', '--wait=constant', 'sh', '-c', 'exit 0']);
+    expect(valued.code).toBe(0);
+    // An unknown option before the command is still refused.
+    const unknown = await run(['--nope', 'sh', '-c', 'exit 0']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--nope'/);
+  });
+
   it('retries while it exits non-zero, then exits 0', async () => {
     const result = await run(['--jitter', 'none', ...fails(2)]);
     expect(result).toMatchObject({ code: 0, runs: 3, sleeps: [1, 2] });
