@@ -15,13 +15,15 @@ const check = (name, fn) => checks.push([name, fn]);
 check('async retries', async () => {
   let calls = 0;
   const clock = new VirtualClock();
-  const wrapped = backoff.onException(backoff.expo, TypeError, { clock, jitter: null, logger: null })(
-    async () => {
-      calls += 1;
-      if (calls < 3) throw new TypeError('flaky');
-      return calls;
-    },
-  );
+  const wrapped = backoff.onException(backoff.expo, TypeError, {
+    clock,
+    jitter: null,
+    logger: null,
+  })(async () => {
+    calls += 1;
+    if (calls < 3) throw new TypeError('flaky');
+    return calls;
+  });
   assert.equal(await wrapped(), 3);
   assert.deepEqual(clock.sleeps, [1, 2]);
 });
@@ -81,7 +83,9 @@ check('a per-attempt timeout aborts the attempt signal', async () => {
     calls += 1;
     if (calls === 1) {
       first = signal;
-      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason)),
+      );
     }
     return calls;
   });
@@ -101,7 +105,19 @@ check('the CLI', () => {
   const command = runtime === 'deno' ? ['run', '--allow-all', bin] : [bin];
   const result = spawnSync(
     process.execPath,
-    [...command, '--max-tries', '3', '--wait', 'constant', '--interval', '0', '--', 'sh', '-c', 'exit 3'],
+    [
+      ...command,
+      '--max-tries',
+      '3',
+      '--wait',
+      'constant',
+      '--interval',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'exit 3',
+    ],
     { encoding: 'utf8' },
   );
   assert.equal(result.status, 3, result.stderr);
