@@ -14,6 +14,10 @@ export default defineConfig({
         replacement: fileURLToPath(new URL('./src/redis.ts', import.meta.url)),
       },
       {
+        find: /^backoff-ts\/fetch$/,
+        replacement: fileURLToPath(new URL('./src/fetch.ts', import.meta.url)),
+      },
+      {
         find: /^backoff-ts\/otel$/,
         replacement: fileURLToPath(new URL('./src/otel.ts', import.meta.url)),
       },

@@ -77,9 +77,33 @@ function headersOf(outcome: unknown, depth = 0): HeaderReader | undefined {
 
 const NUMBER = /^\s*\d+(\.\d+)?\s*$/;
 
+/** The status of a Response, or of an error carrying one. */
+function statusOf(outcome: unknown): unknown {
+  const { status, response } = outcome as { status?: unknown; response?: { status?: unknown } };
+  return (
+    status ?? (typeof response === 'object' && response !== null ? response.status : undefined)
+  );
+}
+
+/**
+ * Seconds until a rate limit resets, from a 429's `RateLimit-Reset` (the IETF draft: delta-seconds)
+ * or `X-RateLimit-Reset`, which services send as delta-seconds or as a Unix time in seconds (GitHub):
+ * a value past 10^9 (2001) can only be a time, a smaller one only a delta.
+ */
+function rateLimitReset(read: HeaderReader, now: number): number | undefined {
+  for (const name of ['ratelimit-reset', 'x-ratelimit-reset']) {
+    const value = read(name);
+    if (typeof value !== 'string' || !NUMBER.test(value)) continue;
+    const seconds = Number(value);
+    return seconds >= 1e9 ? Math.max(0, seconds - now / 1000) : seconds;
+  }
+  return undefined;
+}
+
 /**
  * The wait a server asked for, in seconds: `retry-after-ms`, `x-amz-retry-after` (milliseconds),
- * or `Retry-After` (delta-seconds or an HTTP-date). A malformed value is ignored.
+ * or `Retry-After` (delta-seconds or an HTTP-date); on a 429 without them, `RateLimit-Reset` or
+ * `X-RateLimit-Reset`. A malformed value is ignored.
  *
  * @internal
  */
@@ -91,10 +115,12 @@ export function serverWait(outcome: unknown, now: number = Date.now()): number |
     if (typeof value === 'string' && NUMBER.test(value)) return Number(value) / 1000;
   }
   const value = read('retry-after');
-  if (typeof value !== 'string') return undefined;
-  if (NUMBER.test(value)) return Number(value);
-  const date = Date.parse(value);
-  return Number.isNaN(date) || !/[a-z]/i.test(value) ? undefined : Math.max(0, (date - now) / 1000);
+  if (typeof value === 'string') {
+    if (NUMBER.test(value)) return Number(value);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date) && /[a-z]/i.test(value)) return Math.max(0, (date - now) / 1000);
+  }
+  return statusOf(outcome) === 429 ? rateLimitReset(read, now) : undefined;
 }
 
 /** `retryAfter`'s waits: the server's where it says one, else the fallback generator's. */

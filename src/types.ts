@@ -239,7 +239,7 @@ export interface CommonOptions<Try, Success, Backoff, Giveup> {
   readonly maxTries?: Lazy<number> | null | undefined;
   /** Seconds from the start of the call after which no new attempt starts: ≥ 0 or `Infinity`. @defaultValue unlimited */
   readonly maxTime?: Lazy<number> | null | undefined;
-  /** Applied to each wait generator value (seconds); `null` = no jitter. @defaultValue {@link fullJitter} */
+  /** Applied to each wait generator value (seconds); `null` = no jitter. @defaultValue `fullJitter` */
   readonly jitter?: Jitter | null | undefined;
   /** Run before each attempt. */
   readonly onTry?: Handlers<Try> | null | undefined;
@@ -255,7 +255,7 @@ export interface CommonOptions<Try, Success, Backoff, Giveup> {
   readonly backoffLogLevel?: LogLevel | undefined;
   /** Logger method called for "Giving up" lines. @defaultValue `'error'` */
   readonly giveupLogLevel?: LogLevel | undefined;
-  /** Source of time and sleep. @defaultValue {@link systemClock} */
+  /** Source of time and sleep. @defaultValue `systemClock` */
   readonly clock?: Clock | undefined;
   /** Random source of the built-in jitters and generators, uniform in [0, 1). @defaultValue `Math.random` */
   readonly random?: (() => number) | undefined;
@@ -282,8 +282,8 @@ export interface AsyncOptions {
    */
   readonly signal?: AbortSignal | null | undefined;
   /**
-   * Seconds an attempt may run: one still running then fails with an {@link AttemptTimeoutError},
-   * which every async twin retries, and its signal ({@link attemptSignal}, `attempt.signal`)
+   * Seconds an attempt may run: one still running then fails with an `AttemptTimeoutError`,
+   * which every async twin retries, and its signal (`attemptSignal()`, `attempt.signal`)
    * aborts. `maxTime` does not cut a running attempt short (as in Python); for a deadline on the
    * whole call, pass a `signal` (`AbortSignal.timeout(ms)`), which aborts the attempt's signal too.
    * `> 0` or `Infinity`. @defaultValue no limit

@@ -12,6 +12,7 @@ import { startFlakyServer } from '../examples/flaky-server.js';
 import { makeGetJson } from '../examples/http-client.js';
 import { HttpError } from '../examples/http-error.js';
 import { makeWaitForJob } from '../examples/poll-job.js';
+import * as onRetryFetch from '../examples/retry-fetch.js';
 import { makeRobustFetch } from '../examples/robust-fetch.js';
 import { makeTrackedFetch } from '../examples/sync-handlers.js';
 import { FakeClock } from './helpers.js';
@@ -79,6 +80,36 @@ describe('examples against a real local HTTP server', () => {
     expect(await robustFetch(`${server.url}/stall/r`)).toEqual({ key: 'r', attempt: 2 });
     await expect.poll(() => server.stalledClosed()).toBe(1);
     expect(lines).toHaveLength(1);
+  });
+
+  it('the patterns on retryFetch: the client, concurrent requests, the complete example', async () => {
+    const clock = new FakeClock();
+    expect(await onRetryFetch.makeGetJson({ clock, logger: null })(`${server.url}/data/f`)).toEqual(
+      {
+        key: 'f',
+        attempt: 3,
+      },
+    );
+    expect(clock.sleeps).toHaveLength(2);
+    const down = await onRetryFetch
+      .makeGetJson({ clock: new FakeClock(), logger: null, maxTries: 2 })(`${server.url}/down`)
+      .catch((e: unknown) => e);
+    expect(down).toMatchObject({ name: 'HttpError', status: 503 });
+    const urls = Array.from({ length: 10 }, (_, i) => `${server.url}/data/many-${i}`);
+    const settled = await onRetryFetch.fetchAll(urls, { clock: new FakeClock(), logger: null });
+    expect(settled.every((result) => result.status === 'fulfilled')).toBe(true);
+    const lines: string[] = [];
+    const robust = onRetryFetch.makeRobustFetch({
+      clock: new FakeClock(),
+      logger: null,
+      timeout: 0.2,
+      log: (line) => lines.push(line),
+    });
+    expect((await robust(`${server.url}/stall/rf`)).status).toBe(200);
+    expect(lines).toEqual([
+      expect.stringMatching(/^Async retry 1: wait=\d\.\d\ds after AttemptTimeoutError/),
+    ]);
+    await expect.poll(() => server.stalledClosed()).toBe(1);
   });
 
   it('concurrent requests gathered with Promise.allSettled: each retried on its own', async () => {

@@ -212,6 +212,18 @@ describe('serverWait parsing', () => {
     [{}, undefined],
     [null, undefined],
     [new Error('no headers'), undefined],
+    // A 429's rate-limit reset: delta-seconds, or (X-RateLimit-Reset) a Unix time past 10^9.
+    [{ status: 429, headers: { 'ratelimit-reset': '12' } }, 12],
+    [{ status: 429, headers: { 'x-ratelimit-reset': '30' } }, 30],
+    [{ status: 429, headers: { 'x-ratelimit-reset': String(now / 1000 + 45) } }, 45],
+    [{ status: 429, headers: { 'x-ratelimit-reset': String(now / 1000 - 45) } }, 0],
+    [{ response: { status: 429, headers: { 'RateLimit-Reset': '7' } } }, 7],
+    [{ status: 429, headers: { 'ratelimit-reset': 'soon', 'x-ratelimit-reset': '9' } }, 9],
+    [{ status: 429, headers: { 'retry-after': '3', 'ratelimit-reset': '12' } }, 3],
+    [{ status: 429, headers: { 'retry-after': 'junk', 'ratelimit-reset': '12' } }, 12],
+    // Not on other statuses: a 200 or a 503 may announce its limits without asking for a wait.
+    [{ status: 503, headers: { 'ratelimit-reset': '12' } }, undefined],
+    [{ headers: { 'ratelimit-reset': '12' } }, undefined],
   ])('%o → %s', (outcome, expected) => {
     expect(serverWait(outcome, now)).toBe(expected);
   });

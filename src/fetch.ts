@@ -1,0 +1,339 @@
+/**
+ * `backoff-ts/fetch`: `fetch` that retries what is safe to retry — network errors and the statuses
+ * that ask for it, on idempotent requests — with server-directed waits, the discarded responses'
+ * bodies cancelled, and the caller's signal honoured. On any `fetch`: the global one, undici's, a
+ * polyfill's or a test double.
+ *
+ * @example
+ * ```ts
+ * import { retryFetch } from 'backoff-ts/fetch';
+ *
+ * const fetchWithRetry = retryFetch({ timeout: 10 });
+ * const response = await fetchWithRetry('https://api.example.com/users/1');
+ * ```
+ *
+ * @module
+ */
+
+import { attemptSignal } from './attempt.js';
+import { onException } from './decorator.js';
+import { retryAfter } from './retry-after.js';
+import type { AsyncOptions, CallDetails, ExceptionOptions, WaitGenerator } from './types.js';
+import { checkNumber, typeError } from './validate.js';
+import { expo } from './wait-gen.js';
+
+/** The statuses retried by default: timeout, too early, too many requests, and the 5xx of a server that may recover. */
+const STATUSES: readonly number[] = [408, 425, 429, 500, 502, 503, 504];
+/** The idempotent methods (RFC 9110 §9.2.2): sending one twice does what sending it once does. */
+const METHODS: readonly string[] = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
+/** The `cause.code`s of undici's `TypeError: fetch failed` that a new attempt may cure. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+/** What browsers say for a network error: Chromium, Firefox, Safari. */
+const BROWSER_MESSAGES = new Set([
+  'Failed to fetch',
+  'NetworkError when attempting to fetch resource.',
+  'Load failed',
+]);
+
+/**
+ * The error of an HTTP answer: thrown between attempts for a retryable status (and, with
+ * `throwHttpErrors`, what the call rejects with for any status that is not ok). `retryAfter` reads
+ * its `response`'s headers.
+ *
+ * @example
+ * ```ts
+ * const strict = retryFetch({ throwHttpErrors: true });
+ * try {
+ *   await strict(url);
+ * } catch (error) {
+ *   if (error instanceof HttpError) console.log(error.status, await error.response.text());
+ * }
+ * ```
+ */
+export class HttpError extends Error {
+  /** Always `'HttpError'`. */
+  override name = 'HttpError';
+  /** The response, its body unread. */
+  readonly response: Response;
+  /** `response.status`. */
+  readonly status: number;
+  /**
+   * Why a retryable status was not retried, if that is why this is the outcome: `'method'` (not
+   * idempotent, no `Idempotency-Key`) or `'body'` (a one-shot stream body, which cannot be sent again).
+   */
+  readonly notRetried: 'method' | 'body' | undefined;
+
+  /**
+   * @param response - the answer
+   * @param notRetried - why a retryable status was not retried, if it was not
+   */
+  constructor(response: Response, notRetried?: 'method' | 'body') {
+    super(`${response.status} ${response.statusText}`.trim());
+    this.response = response;
+    this.status = response.status;
+    this.notRetried = notRetried;
+  }
+}
+
+/** What `details.args[0]` is in the handlers of a {@link retryFetch} call. */
+export interface FetchRequest {
+  /** The method, upper case. */
+  readonly method: string;
+  /** The URL, as a string. */
+  readonly url: string;
+}
+
+/** Options of {@link retryFetch}: most of {@link onException}'s, and the HTTP rules. */
+export interface RetryFetchOptions
+  extends Omit<ExceptionOptions<unknown>, 'raiseOnGiveup' | 'giveup'>,
+    Omit<AsyncOptions, 'signal'> {
+  /** The `fetch` to call. @defaultValue `globalThis.fetch`, looked up at each call */
+  readonly fetch?: typeof fetch | undefined;
+  /** The statuses that are retried. @defaultValue 408, 425, 429, 500, 502, 503, 504 */
+  readonly statuses?: Iterable<number> | undefined;
+  /**
+   * The methods that are retried; a request with an `Idempotency-Key` header is retried whatever
+   * its method. @defaultValue GET, HEAD, OPTIONS, PUT, DELETE, TRACE
+   */
+  readonly methods?: Iterable<string> | undefined;
+  /** The longest server-directed wait (`Retry-After` and kin), in seconds. @defaultValue 60 */
+  readonly maxServerWait?: number | undefined;
+  /** The waits when the server names none. @defaultValue {@link expo} */
+  readonly fallback?: WaitGenerator | undefined;
+  /** The fallback's options. @defaultValue `{ factor: 0.5, maxValue: 30 }`: 0.5, 1, 2 … s before jitter */
+  readonly fallbackOptions?: Readonly<Record<string, unknown>> | undefined;
+  /** Reject with an {@link HttpError} for a response that is not ok (after the retries), instead of resolving with it. @defaultValue `false` */
+  readonly throwHttpErrors?: boolean | undefined;
+  /** Asked on every retryable failure, as `onException`'s `giveup`: `true` stops. */
+  readonly giveup?: ((error: unknown, details: CallDetails) => unknown) | undefined;
+}
+
+/** Is it a network error a new attempt may cure (and not a caller's abort, nor a bad argument)? */
+function isNetworkError(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  if (BROWSER_MESSAGES.has(error.message)) return true;
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' && NETWORK_CODES.has(cause.code);
+}
+
+/** The failures that are retried: network errors, and retryable statuses (thrown as HttpError). */
+// biome-ignore lint/complexity/noStaticOnlyClass: a static Symbol.hasInstance is a matcher for `exception`.
+class Retryable {
+  static [Symbol.hasInstance](error: unknown): boolean {
+    return error instanceof HttpError || isNetworkError(error);
+  }
+}
+
+/** A request that cannot be sent again: a stream body given in `init`, or a used Request's. */
+function oneShotBody(input: RequestInfo | URL, init: RequestInit | undefined): boolean {
+  const body = init?.body as unknown;
+  if (body !== undefined && body !== null) {
+    // A stream, or an async iterable (undici sends those as a stream): read once, gone.
+    return (
+      (typeof ReadableStream === 'function' && body instanceof ReadableStream) ||
+      typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+    );
+  }
+  return typeof Request === 'function' && input instanceof Request && input.bodyUsed;
+}
+
+function hasIdempotencyKey(input: RequestInfo | URL, init: RequestInit | undefined): boolean {
+  const headers = new Headers(
+    init?.headers ??
+      (typeof Request === 'function' && input instanceof Request ? input.headers : undefined),
+  );
+  return headers.has('idempotency-key');
+}
+
+function describeRequest(input: RequestInfo | URL, init: RequestInit | undefined): FetchRequest {
+  const isRequest = typeof Request === 'function' && input instanceof Request;
+  const method = (init?.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
+  const url = isRequest ? input.url : String(input);
+  return { method, url };
+}
+
+function checkStatuses(value: Iterable<number> | undefined): ReadonlySet<number> {
+  if (value === undefined) return new Set(STATUSES);
+  if (typeof (value as Iterable<number>)?.[Symbol.iterator] !== 'function') {
+    throw typeError('statuses', 'an iterable of HTTP statuses', value);
+  }
+  const statuses = new Set<number>();
+  for (const status of value) {
+    checkNumber(
+      'statuses',
+      status,
+      'HTTP statuses (integers 100–599)',
+      (s) => Number.isInteger(s) && s >= 100 && s <= 599,
+    );
+    statuses.add(status);
+  }
+  return statuses;
+}
+
+function checkMethods(value: Iterable<string> | undefined): ReadonlySet<string> {
+  if (value === undefined) return new Set(METHODS);
+  if (
+    typeof value === 'string' ||
+    typeof (value as Iterable<string>)?.[Symbol.iterator] !== 'function'
+  ) {
+    throw typeError('methods', 'an iterable of HTTP methods', value);
+  }
+  const methods = new Set<string>();
+  for (const method of value) {
+    if (typeof method !== 'string') throw typeError('methods', 'HTTP method names', method);
+    methods.add(method.toUpperCase());
+  }
+  return methods;
+}
+
+/**
+ * Makes a `fetch` that retries: network errors (undici's `TypeError: fetch failed` with a cause
+ * such as `ECONNRESET`, the browsers' "Failed to fetch" …) and the `statuses` (408, 425, 429, 500,
+ * 502, 503, 504), on idempotent requests only (or with an `Idempotency-Key`), at most 3 times by
+ * default (`maxTries: 4`). It waits what the server asks (`Retry-After`, `retry-after-ms`, and on a
+ * 429 `RateLimit-Reset`), up to `maxServerWait`, else `expo` with full jitter. The body of every
+ * response it discards is cancelled, so its connection is freed; the caller's `init.signal` ends a
+ * wait and the attempt in flight and is never retried. Like `fetch`, it resolves with the last
+ * `Response` when it gives up on statuses (`throwHttpErrors`: rejects with an {@link HttpError}) and
+ * rejects with the last error after network errors. A request whose body is a one-shot stream is
+ * sent once.
+ *
+ * @param options - {@link RetryFetchOptions}: the HTTP rules and the retry options (seconds)
+ * @returns a function with `fetch`'s signature
+ * @throws `TypeError` / `RangeError` for bad options, naming the option and the value
+ * @example
+ * ```ts
+ * const fetchWithRetry = retryFetch({ maxTries: 5, timeout: 10, maxTime: 60 });
+ * const response = await fetchWithRetry(url, { signal: AbortSignal.timeout(30_000) });
+ * ```
+ */
+export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
+  if (typeof options !== 'object' || options === null)
+    throw typeError('options', 'an object', options);
+  const {
+    fetch: given,
+    statuses: statusOption,
+    methods: methodOption,
+    maxServerWait = 60,
+    fallback = expo,
+    fallbackOptions = { factor: 0.5, maxValue: 30 },
+    throwHttpErrors = false,
+    onBackoff,
+    ...loopOptions
+  } = options;
+  if (given !== undefined && typeof given !== 'function')
+    throw typeError('fetch', 'a fetch function', given);
+  if (typeof throwHttpErrors !== 'boolean')
+    throw typeError('throwHttpErrors', 'a boolean', throwHttpErrors);
+  if ('signal' in (options as object) && (options as { signal?: unknown }).signal != null) {
+    throw new TypeError(
+      '`signal` is not an option of retryFetch: pass it per request, as fetch takes it (init.signal)',
+    );
+  }
+  const statuses = checkStatuses(statusOption);
+  const methods = checkMethods(methodOption);
+  const guarded = loopOptions.timeout !== undefined && loopOptions.timeout !== null;
+  // The caller's onBackoff handlers, read once (the option table checks them), after `discard`.
+  const backoffHandlers = [discard, ...listOf(onBackoff)];
+
+  const retrying = (signal: AbortSignal | undefined) =>
+    onException(retryAfter, Retryable, {
+      maxTries: 4,
+      name: 'fetch',
+      ...loopOptions,
+      maxServerWait,
+      fallback,
+      fallbackOptions,
+      signal,
+      // The response of a status about to be retried is discarded: free its connection first.
+      onBackoff: backoffHandlers,
+    } as never)(async function fetch(
+      request: FetchRequest & { input: RequestInfo | URL; init: RequestInit | undefined },
+    ) {
+      const base = given ?? globalThis.fetch;
+      const attemptInit: RequestInit = { ...request.init };
+      // With a timeout or the caller's signal, each attempt gets its own signal: it aborts when
+      // either fires, so the request in flight stops.
+      if (guarded || signal !== undefined) attemptInit.signal = attemptSignal();
+      const input =
+        typeof Request === 'function' && request.input instanceof Request
+          ? request.input.clone()
+          : request.input;
+      const response = await base(input, attemptInit);
+      if (statuses.has(response.status)) throw new HttpError(response);
+      return response;
+    });
+  // Made once, now (a bad option fails here, not at the first request); a request with its own
+  // signal gets a decorator of its own, the loop's signal being the caller's.
+  const unsignalled = retrying(undefined);
+
+  return async function retryingFetch(
+    input: RequestInfo | URL,
+    init?: RequestInit,
+  ): Promise<Response> {
+    const request = describeRequest(input, init);
+    const notRetried = oneShotBody(input, init)
+      ? 'body'
+      : methods.has(request.method) || hasIdempotencyKey(input, init)
+        ? undefined
+        : 'method';
+    if (notRetried !== undefined) {
+      // Sent once, as fetch would send it: never a body twice, never a truncated one.
+      const response = await (given ?? globalThis.fetch)(input, init);
+      if (throwHttpErrors && !response.ok) {
+        throw new HttpError(response, statuses.has(response.status) ? notRetried : undefined);
+      }
+      return response;
+    }
+    let response: Response;
+    try {
+      const signal = init?.signal ?? undefined;
+      const call = signal === undefined ? unsignalled : retrying(signal);
+      response = (await call({ ...request, input, init })) as Response;
+    } catch (error) {
+      // Giving up on a status: like fetch, the last response (its body unread).
+      if (!(error instanceof HttpError)) throw error;
+      if (throwHttpErrors) throw error;
+      return error.response;
+    }
+    if (throwHttpErrors && !response.ok) throw new HttpError(response);
+    return response;
+  } as typeof fetch;
+}
+
+/** One handler or an iterable of them, read once, as a list; the option table checks each. */
+function listOf(value: unknown): ((details: never) => unknown)[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'function') return [value as (details: never) => unknown];
+  if (typeof (value as Iterable<unknown> | null)?.[Symbol.iterator] === 'function') {
+    return [...(value as Iterable<(details: never) => unknown>)];
+  }
+  // Neither: the option table's own error names the option and the value.
+  onException(expo, Error, { onBackoff: value } as never);
+  return [];
+}
+
+/** The `onBackoff` handler that frees a discarded response's connection. */
+function discard(details: { exception?: unknown }): void {
+  if (details.exception instanceof HttpError) {
+    const body = details.exception.response.body;
+    // Cancelling a body that is locked or already read throws or rejects: nothing is held then.
+    body?.cancel().catch(() => {});
+  }
+}
