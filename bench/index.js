@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import * as backoff from '../dist/index.js';
-import { libraries, names } from './libraries.js';
+import { libraries, names, peerVersions } from './libraries.js';
 import { telemetry } from './telemetry.js';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
@@ -20,8 +20,9 @@ function table(title, unit, rows, digits = 1) {
   console.log(`\n${title}`);
   for (const { name, value, extra = '' } of rows) {
     const ratio = bare ? `${(value / bare).toFixed(2)}x` : '';
+    const label = peerVersions[name] === undefined ? name : `${name} ${peerVersions[name]}`;
     console.log(
-      `  ${name.padEnd(22)} ${value.toFixed(digits).padStart(10)} ${unit.padEnd(6)} ${ratio.padStart(7)}  ${extra}`,
+      `  ${label.padEnd(22)} ${value.toFixed(digits).padStart(10)} ${unit.padEnd(6)} ${ratio.padStart(7)}  ${extra}`,
     );
   }
 }

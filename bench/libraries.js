@@ -2,16 +2,26 @@
 // wrap(fn, { tries, wait, factor }) returns a function that calls fn and retries it on any error,
 // at most `tries` calls, waiting `wait` seconds (growing by `factor`, default 1) with no jitter.
 import retry from 'async-retry';
-import {
+import { backOff } from 'exponential-backoff';
+import * as backoff from '../dist/index.js';
+
+/**
+ * Today's peers where they run: p-retry 9 and cockatiel 4 need Node >= 22; on Node 20 the bench
+ * compares with their last releases that run there, p-retry 7 and cockatiel 3.
+ */
+export const modern = Number(process.versions.node.split('.')[0]) >= 22;
+const { default: pRetry } = await import(modern ? 'p-retry-9' : 'p-retry');
+const {
   ConstantBackoff,
-  retry as cockatielRetry,
+  retry: cockatielRetry,
   ExponentialBackoff,
   handleAll,
   noJitterGenerator,
-} from 'cockatiel';
-import { backOff } from 'exponential-backoff';
-import pRetry from 'p-retry';
-import * as backoff from '../dist/index.js';
+} = await import(modern ? 'cockatiel-4' : 'cockatiel');
+/** The peers' versions, for the tables. */
+export const peerVersions = modern
+  ? { 'p-retry': '9.0.0', cockatiel: '4.0.0' }
+  : { 'p-retry': '7.1.1', cockatiel: '3.2.1' };
 
 /** The reference: a hand-written loop; a zero wait yields to the event loop once, as backoff-ts does. */
 const sleep = (seconds) =>
