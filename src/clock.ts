@@ -53,13 +53,18 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let blocker: Int32Array | undefined;
 
-/** Yields to the event loop once, without a timer. */
+/**
+ * Yields to the event loop once: `setImmediate`, else a `MessageChannel` message (browsers), else
+ * (workerd has neither) a timer of 0 ms.
+ */
 function yieldOnce(): Promise<void> {
   return new Promise<void>((resolve) => {
     const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
       .setImmediate;
     if (typeof immediate === 'function') {
       immediate(resolve);
+    } else if (typeof MessageChannel !== 'function') {
+      setTimeout(resolve, 0);
     } else {
       const channel = new MessageChannel();
       channel.port1.onmessage = () => {

@@ -62,6 +62,11 @@ const nextTurn: () => Promise<void> = (() => {
   if (typeof immediate === 'function') {
     return () => new Promise<void>((resolve) => immediate(resolve));
   }
+  // workerd has neither setImmediate nor MessageChannel: a timer of 0 ms.
+  if (typeof MessageChannel !== 'function') {
+    const timeout = setTimeout;
+    return () => new Promise<void>((resolve) => timeout(resolve, 0));
+  }
   const Channel = MessageChannel;
   return () =>
     new Promise<void>((resolve) => {

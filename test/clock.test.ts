@@ -39,6 +39,11 @@ describe('systemClock', () => {
     const postMessage = vi.spyOn(MessagePort.prototype, 'postMessage');
     await systemClock.sleep(0);
     expect(postMessage).toHaveBeenCalledTimes(1);
+    // workerd: neither; a timer of 0 ms.
+    vi.stubGlobal('MessageChannel', undefined);
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    await systemClock.sleep(0);
+    expect(setTimeoutSpy.mock.calls.map(([, ms]) => ms)).toEqual([0]);
   });
 
   it("rounds a wait up to whole milliseconds, but not for a float's noise", async () => {
