@@ -122,6 +122,7 @@ export class AttemptGuard implements AbortTarget {
   run(target: Target, self: unknown, args: readonly unknown[]): unknown {
     const { timeout, clock, signal } = this.#plan;
     this.#running = true;
+    // Stryker disable next-line ConditionalExpression: following without a signal to abort only costs a registry entry
     if (this.#controller !== undefined) this.#followCallSignal();
     // Started before the call: the target's synchronous part counts towards its time.
     if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
@@ -142,10 +143,12 @@ export class AttemptGuard implements AbortTarget {
     }
     // A clock that fired the timer during the call (a test's, moving time synchronously).
     if (this.#expired !== undefined) {
+      // Stryker disable next-line ConditionalExpression: ignoreRejection of a plain value does nothing
       if (isThenable(value)) ignoreRejection(value);
       return this.#expired;
     }
     // Nothing to race and nothing to unwatch at the end: the outcome is the target's own.
+    // Stryker disable next-line ConditionalExpression: the race below settles the same way, one promise later
     if (!isThenable(value) || (this.#cancelTimer === undefined && signal === undefined)) {
       this.#end();
       return value;
@@ -192,6 +195,7 @@ export class AttemptGuard implements AbortTarget {
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
     if (this.#watching) {
+      // Stryker disable next-line BooleanLiteral: the one later call, after a timeout, comes after abort() has reset it
       this.#watching = false;
       unwatch(this.#plan.signal as AbortSignal, this);
     }

@@ -149,6 +149,27 @@ describe('retryFetch against a real HTTP server', () => {
     expect(server.hits()).toBe(2);
   });
 
+  it('a connection reset mid-response: a 503 cut off mid-body is retried; a 200 is returned as fetch would', async () => {
+    const server = await serve((request, response, hit) => {
+      if (hit === 1) {
+        response.writeHead(503, { 'content-length': '100000' });
+        response.write('x'.repeat(1000));
+        setTimeout(() => request.socket.destroy(), 10);
+      } else if (hit === 2) {
+        response.writeHead(200, { 'content-length': '100000' });
+        response.write('partial');
+        setTimeout(() => request.socket.destroy(), 10);
+      } else answer(response, 200, 'whole');
+    });
+    const fetchWithRetry = retryFetch({ ...quiet, clock: new VirtualClock() });
+    // The 503's body is cancelled (its reset is no error of the call); the 200 is the outcome.
+    const response = await fetchWithRetry(server.url);
+    expect(response.status).toBe(200);
+    expect(server.hits()).toBe(2);
+    // Its body was cut off: reading it fails as it would with fetch; nothing is read for the caller.
+    await expect(response.text()).rejects.toThrow(TypeError);
+  });
+
   it('after network errors only, rejects with the last error', async () => {
     const server = await serve((request) => request.socket.destroy());
     const onBackoff = vi.fn();

@@ -12,7 +12,6 @@ import {
   onPredicateSync,
   retryContext,
   retryContextSync,
-  systemClock,
 } from '../src/index.js';
 import { VirtualClock } from '../src/testing.js';
 
@@ -426,41 +425,108 @@ describe('the attempt signal', () => {
     })(async () => {})();
     expect(Object.keys(plain[0] ?? {}).sort()).toEqual(['args', 'elapsed', 'target', 'tries']);
   });
+});
 
-  it('100,000 concurrent attempts with timeouts leave no timer and no listener behind', async () => {
+describe('the attempt signal’s life', () => {
+  /** A call signal whose listeners are counted. */
+  function countedSignal() {
     const controller = new AbortController();
     const add = vi.spyOn(controller.signal, 'addEventListener');
     const remove = vi.spyOn(controller.signal, 'removeEventListener');
-    let n = 0;
+    return { controller, balanced: () => add.mock.calls.length === remove.mock.calls.length, add };
+  }
+
+  it('read in onTry, it follows the call’s signal from the attempt’s start', async () => {
+    const { controller } = countedSignal();
+    let early: AbortSignal | undefined;
     const wrapped = onException(constant, Error, {
       ...quiet,
-      interval: 0,
-      timeout: 0.05,
+      timeout: 5,
       signal: controller.signal,
-      clock: systemClock,
+      onTry: ({ signal }) => {
+        early = signal;
+      },
     })(async () => {
-      const signal = attemptSignal();
-      n += 1;
-      // Every tenth call hangs until its signal aborts: it times out once, then succeeds.
-      if (n % 10 === 0 && n <= 100_000) {
-        await new Promise((_, reject) =>
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
-        );
-      }
-      return signal.aborted;
+      controller.abort('stop');
+      return 'done';
     });
-    const timersBefore = process
-      .getActiveResourcesInfo()
-      .filter((name) => name === 'Timeout').length;
-    const results = await Promise.all(Array.from({ length: 100_000 }, () => wrapped()));
-    expect(results.every((aborted) => aborted === false)).toBe(true);
-    expect(n).toBe(110_000);
-    const timersAfter = process
-      .getActiveResourcesInfo()
-      .filter((name) => name === 'Timeout').length;
-    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
-    expect(add.mock.calls.length).toBe(remove.mock.calls.length);
-  }, 60_000);
+    expect(await wrapped()).toBe('done');
+    expect(early?.aborted).toBe(true);
+    expect(early?.reason).toBe('stop');
+  });
+
+  it('read in an onTry that then fails, it leaves no listener on the call’s signal', async () => {
+    const { controller, balanced } = countedSignal();
+    const wrapped = onException(constant, Error, {
+      ...quiet,
+      timeout: 5,
+      signal: controller.signal,
+      onTry: ({ signal }) => {
+        void signal;
+        throw new Error('handler failed');
+      },
+    })(async () => 'never');
+    await expect(wrapped()).rejects.toThrow('handler failed');
+    expect(balanced()).toBe(true);
+  });
+
+  it('read after a timeout, it is aborted with the AttemptTimeoutError; after the end, it follows nothing', async () => {
+    const clock = new VirtualClock();
+    const { controller, balanced } = countedSignal();
+    const attempts: { signal: AbortSignal }[] = [];
+    for await (const attempt of retryContext(Error, constant, {
+      ...quiet,
+      clock,
+      interval: 1,
+      timeout: 2,
+      maxTries: 2,
+      raiseOnGiveup: false,
+      signal: controller.signal,
+    })) {
+      attempts.push(attempt);
+      await attempt.run(() => clock.sleep(attempts.length === 1 ? 3 : 1));
+    }
+    // Read only now: the first timed out, the second ended well.
+    expect(attempts[0]?.signal.reason).toBeInstanceOf(AttemptTimeoutError);
+    expect(attempts[1]?.signal.aborted).toBe(false);
+    controller.abort('late');
+    expect(attempts[1]?.signal.aborted).toBe(false);
+    expect(balanced()).toBe(true);
+  });
+
+  it('an attempt that settles after its timeout, with the call’s signal followed: no error, no listener left', async () => {
+    const clock = new VirtualClock();
+    const { controller, balanced, add } = countedSignal();
+    let calls = 0;
+    const wrapped = onException(constant, Error, {
+      ...quiet,
+      clock,
+      interval: 10,
+      timeout: 1,
+      signal: controller.signal,
+    })(async () => {
+      attemptSignal();
+      calls += 1;
+      // The first ignores its signal and settles 2 s after its timeout, during the wait.
+      await clock.sleep(calls === 1 ? 3 : 0);
+      return calls;
+    });
+    expect(await wrapped()).toBe(2);
+    expect(add).toHaveBeenCalled();
+    expect(balanced()).toBe(true);
+  });
+
+  it('timeout: Infinity sets no timer', async () => {
+    const timer = vi.fn(() => () => {});
+    const clock = { now: () => 0, sleep: () => Promise.resolve(), sleepSync: () => {}, timer };
+    const wrapped = onException(constant, Error, {
+      ...quiet,
+      clock,
+      timeout: Number.POSITIVE_INFINITY,
+    })(async () => 'ok');
+    expect(await wrapped()).toBe('ok');
+    expect(timer).not.toHaveBeenCalled();
+  });
 });
 
 describe('retryContext and the attempt signal', () => {
