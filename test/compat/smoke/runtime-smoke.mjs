@@ -1,0 +1,135 @@
+// The smoke suite for the runtimes besides Node (Bun, Deno): the built package, as they load it.
+// Run: bun test/compat/smoke/runtime-smoke.mjs · deno run --allow-read --allow-run --allow-env test/compat/smoke/runtime-smoke.mjs
+// It prints one line per check and exits non-zero at the first failure.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as backoff from '../../../dist/index.js';
+import { VirtualClock } from '../../../dist/testing.js';
+
+const runtime = typeof Bun !== 'undefined' ? 'bun' : typeof Deno !== 'undefined' ? 'deno' : 'node';
+const checks = [];
+const check = (name, fn) => checks.push([name, fn]);
+
+check('async retries', async () => {
+  let calls = 0;
+  const clock = new VirtualClock();
+  const wrapped = backoff.onException(backoff.expo, TypeError, {
+    clock,
+    jitter: null,
+    logger: null,
+  })(async () => {
+    calls += 1;
+    if (calls < 3) throw new TypeError('flaky');
+    return calls;
+  });
+  assert.equal(await wrapped(), 3);
+  assert.deepEqual(clock.sleeps, [1, 2]);
+});
+
+check('sync retries, blocking with Atomics.wait', () => {
+  let calls = 0;
+  const started = performance.now();
+  const parse = backoff.onExceptionSync(backoff.constant, SyntaxError, {
+    interval: 0.02,
+    jitter: null,
+    logger: null,
+  })((text) => {
+    calls += 1;
+    return JSON.parse(calls < 2 ? '{' : text);
+  });
+  assert.deepEqual(parse('[1]'), [1]);
+  assert.ok(performance.now() - started >= 19, 'the sync twin slept');
+});
+
+check('a signal aborts a pending wait', async () => {
+  const controller = new AbortController();
+  const wrapped = backoff.onException(backoff.constant, Error, {
+    interval: 60,
+    logger: null,
+    signal: controller.signal,
+  })(async () => {
+    throw new Error('down');
+  });
+  const pending = wrapped();
+  setTimeout(() => controller.abort(new Error('stop')), 10);
+  await assert.rejects(pending, /stop/);
+});
+
+check('retryContext', async () => {
+  let tries = 0;
+  for await (const attempt of backoff.retryContext(RangeError, backoff.constant, {
+    interval: 0,
+    logger: null,
+  })) {
+    await attempt.run(() => {
+      tries += 1;
+      if (tries < 2) throw new RangeError('again');
+    });
+  }
+  assert.equal(tries, 2);
+});
+
+check('a per-attempt timeout aborts the attempt signal', async () => {
+  let first;
+  let calls = 0;
+  const wrapped = backoff.onException(backoff.constant, Error, {
+    interval: 0,
+    timeout: 0.05,
+    logger: null,
+  })(async () => {
+    const signal = backoff.attemptSignal();
+    calls += 1;
+    if (calls === 1) {
+      first = signal;
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason)),
+      );
+    }
+    return calls;
+  });
+  assert.equal(await wrapped(), 2);
+  assert.ok(first.reason instanceof backoff.AttemptTimeoutError);
+});
+
+check("require('backoff-ts')", () => {
+  const require = createRequire(import.meta.url);
+  const loaded = require('../../../dist/index.js');
+  assert.equal(typeof loaded.onException, 'function');
+  assert.equal(typeof loaded.expo, 'function');
+});
+
+check('the CLI', () => {
+  const bin = fileURLToPath(new URL('../../../dist/bin.js', import.meta.url));
+  const command = runtime === 'deno' ? ['run', '--allow-all', bin] : [bin];
+  const result = spawnSync(
+    process.execPath,
+    [
+      ...command,
+      '--max-tries',
+      '3',
+      '--wait',
+      'constant',
+      '--interval',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'exit 3',
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(result.status, 3, result.stderr);
+  assert.match(result.stderr, /Giving up .* after 3 tries/);
+  const ok = spawnSync(process.execPath, [...command, '--', 'sh', '-c', 'echo fine'], {
+    encoding: 'utf8',
+  });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stdout, 'fine\n');
+});
+
+for (const [name, fn] of checks) {
+  await fn();
+  console.log(`${runtime} smoke: ${name}: ok`);
+}

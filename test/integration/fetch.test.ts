@@ -1,0 +1,373 @@
+// backoff-ts/fetch against real node:http servers started here: statuses, Retry-After in each
+// form, resets, stalls, methods, one-shot bodies, the caller's signal, and the sockets on the server.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HttpError, retryFetch } from '../../src/fetch.js';
+import { AttemptTimeoutError } from '../../src/index.js';
+import { VirtualClock } from '../../src/testing.js';
+
+type Handler = (request: IncomingMessage, response: ServerResponse, hit: number) => void;
+
+interface TestServer {
+  url: string;
+  hits: () => number;
+  bodies: string[];
+  maxOpen: () => number;
+  connections: () => number;
+  closedWhileStalled: () => number;
+  close: () => Promise<void>;
+}
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+/** Starts a server on a free loopback port whose answers `handle` decides, hit by hit. */
+async function serve(handle: Handler): Promise<TestServer> {
+  let hits = 0;
+  let open = 0;
+  let maxOpen = 0;
+  let connections = 0;
+  let closedWhileStalled = 0;
+  const bodies: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((request, response) => {
+    hits += 1;
+    const hit = hits;
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on('end', () => {
+      bodies.push(body);
+      handle(request, response, hit);
+    });
+    response.once('close', () => {
+      if (!response.writableEnded) closedWhileStalled += 1;
+    });
+  });
+  server.on('connection', (socket) => {
+    connections += 1;
+    open += 1;
+    maxOpen = Math.max(maxOpen, open);
+    sockets.add(socket);
+    socket.once('close', () => {
+      open -= 1;
+      sockets.delete(socket);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  const test: TestServer = {
+    url: `http://127.0.0.1:${address.port}`,
+    hits: () => hits,
+    bodies,
+    maxOpen: () => maxOpen,
+    connections: () => connections,
+    closedWhileStalled: () => closedWhileStalled,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  servers.push(test);
+  return test;
+}
+
+const answer = (response: ServerResponse, status: number, body = '', headers = {}) => {
+  response.writeHead(status, { 'content-type': 'text/plain', ...headers });
+  response.end(body);
+};
+
+const quiet = { logger: null } as const;
+
+describe('retryFetch against a real HTTP server', () => {
+  it('503 then 200: resolves with the 200, waiting the fallback in between', async () => {
+    const server = await serve((_, response, hit) =>
+      hit === 1 ? answer(response, 503, 'busy') : answer(response, 200, 'hello'),
+    );
+    const clock = new VirtualClock();
+    const fetchWithRetry = retryFetch({ ...quiet, clock, jitter: null });
+    const response = await fetchWithRetry(`${server.url}/a`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('hello');
+    expect(server.hits()).toBe(2);
+    expect(clock.sleeps).toEqual([0.5]);
+  });
+
+  it('429: waits what each header form asks, never jittered', async () => {
+    const soon = new Date(Date.now() + 20_000).toUTCString();
+    const forms: [Record<string, string>, (wait: number) => boolean][] = [
+      [{ 'retry-after': '7' }, (wait) => wait === 7],
+      [{ 'retry-after': soon }, (wait) => wait > 17 && wait <= 20],
+      [{ 'retry-after-ms': '1500' }, (wait) => wait === 1.5],
+      [{ 'ratelimit-reset': '12' }, (wait) => wait === 12],
+      [
+        { 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 30) },
+        (wait) => wait > 28 && wait <= 30,
+      ],
+    ];
+    for (const [headers, expected] of forms) {
+      const server = await serve((_, response, hit) =>
+        hit === 1 ? answer(response, 429, '', headers) : answer(response, 200, 'ok'),
+      );
+      const clock = new VirtualClock();
+      const response = await retryFetch({ ...quiet, clock })(server.url);
+      expect(response.status).toBe(200);
+      expect(clock.sleeps).toHaveLength(1);
+      expect(
+        expected(clock.sleeps[0] as number),
+        `${JSON.stringify(headers)} → ${clock.sleeps[0]}`,
+      ).toBe(true);
+    }
+  });
+
+  it('a server-directed wait past maxServerWait is cut to it; past maxTime, the 429 comes back at once', async () => {
+    const server = await serve((_, response) =>
+      answer(response, 429, 'slow down', { 'retry-after': '3600' }),
+    );
+    const clock = new VirtualClock();
+    const cut = await retryFetch({ ...quiet, clock, maxServerWait: 5, maxTries: 2 })(server.url);
+    expect(cut.status).toBe(429);
+    expect(clock.sleeps).toEqual([5]);
+    const late = await retryFetch({ ...quiet, clock: new VirtualClock(), maxTime: 60 })(server.url);
+    expect(late.status).toBe(429);
+    expect(await late.text()).toBe('slow down');
+  });
+
+  it('a connection reset before the answer is a network error: retried', async () => {
+    const server = await serve((request, response, hit) => {
+      if (hit === 1) request.socket.destroy();
+      else answer(response, 200, 'after reset');
+    });
+    const response = await retryFetch({ ...quiet, clock: new VirtualClock() })(server.url);
+    expect(await response.text()).toBe('after reset');
+    expect(server.hits()).toBe(2);
+  });
+
+  it('a connection reset mid-response: a 503 cut off mid-body is retried; a 200 is returned as fetch would', async () => {
+    const server = await serve((request, response, hit) => {
+      if (hit === 1) {
+        response.writeHead(503, { 'content-length': '100000' });
+        response.write('x'.repeat(1000));
+        setTimeout(() => request.socket.destroy(), 10);
+      } else if (hit === 2) {
+        response.writeHead(200, { 'content-length': '100000' });
+        response.write('partial');
+        setTimeout(() => request.socket.destroy(), 10);
+      } else answer(response, 200, 'whole');
+    });
+    const fetchWithRetry = retryFetch({ ...quiet, clock: new VirtualClock() });
+    // The 503's body is cancelled (its reset is no error of the call); the 200 is the outcome.
+    const response = await fetchWithRetry(server.url);
+    expect(response.status).toBe(200);
+    expect(server.hits()).toBe(2);
+    // Its body was cut off: reading it fails as it would with fetch; nothing is read for the caller.
+    await expect(response.text()).rejects.toThrow(TypeError);
+  });
+
+  it('after network errors only, rejects with the last error', async () => {
+    const server = await serve((request) => request.socket.destroy());
+    const onBackoff = vi.fn();
+    const error = await retryFetch({ ...quiet, clock: new VirtualClock(), maxTries: 3, onBackoff })(
+      server.url,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe('fetch failed');
+    expect(server.hits()).toBe(3);
+    expect(onBackoff).toHaveBeenCalledTimes(2);
+  });
+
+  it('a request that stalls is aborted at its timeout (the server sees the socket close) and retried', async () => {
+    const server = await serve((_, response, hit) => {
+      if (hit > 1) answer(response, 200, 'fresh');
+    });
+    const onBackoff = vi.fn();
+    const response = await retryFetch({ ...quiet, timeout: 0.2, onBackoff })(server.url);
+    expect(await response.text()).toBe('fresh');
+    expect(onBackoff.mock.calls[0]?.[0].exception).toBeInstanceOf(AttemptTimeoutError);
+    await expect.poll(() => server.closedWhileStalled()).toBe(1);
+  });
+
+  it('a POST is not retried; a POST with an Idempotency-Key is', async () => {
+    // The first request to each path is answered 503, the next ones 201.
+    const seen = new Map<string, number>();
+    const server = await serve((request, response) => {
+      const count = (seen.get(request.url ?? '') ?? 0) + 1;
+      seen.set(request.url ?? '', count);
+      if (count === 1) answer(response, 503, 'busy');
+      else answer(response, 201, 'made');
+    });
+    const fetchWithRetry = retryFetch({ ...quiet, clock: new VirtualClock() });
+    const once = await fetchWithRetry(`${server.url}/once`, { method: 'POST', body: 'order' });
+    expect(once.status).toBe(503);
+    expect(server.hits()).toBe(1);
+    const strict = retryFetch({ ...quiet, clock: new VirtualClock(), throwHttpErrors: true });
+    const refused = await strict(`${server.url}/strict`, { method: 'POST', body: 'order' }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(HttpError);
+    expect(refused).toMatchObject({ status: 503, notRetried: 'method' });
+    expect(server.hits()).toBe(2);
+    const keyed = await fetchWithRetry(`${server.url}/keyed`, {
+      method: 'POST',
+      body: 'order',
+      headers: { 'Idempotency-Key': 'order-1' },
+    });
+    expect(keyed.status).toBe(201);
+    expect(server.bodies.slice(-2)).toEqual(['order', 'order']);
+    // `methods` widens (or narrows) the set.
+    const posting = retryFetch({ ...quiet, clock: new VirtualClock(), methods: ['post'] });
+    expect((await posting(`${server.url}/methods`, { method: 'POST', body: 'x' })).status).toBe(
+      201,
+    );
+  });
+  it('a stream body is sent once, whole, and never again', async () => {
+    const server = await serve((_, response) => answer(response, 503, 'busy'));
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('chunk-1;'));
+        controller.enqueue(new TextEncoder().encode('chunk-2'));
+        controller.close();
+      },
+    });
+    const response = await retryFetch({ ...quiet, clock: new VirtualClock() })(server.url, {
+      method: 'PUT',
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(503);
+    expect(server.hits()).toBe(1);
+    expect(server.bodies).toEqual(['chunk-1;chunk-2']);
+  });
+
+  it('a Request with a body is replayed whole on each attempt', async () => {
+    const server = await serve((_, response, hit) =>
+      hit === 1 ? answer(response, 503) : answer(response, 200, 'stored'),
+    );
+    const request = new Request(server.url, { method: 'PUT', body: 'payload' });
+    const response = await retryFetch({ ...quiet, clock: new VirtualClock() })(request);
+    expect(await response.text()).toBe('stored');
+    expect(server.bodies).toEqual(['payload', 'payload']);
+  });
+
+  it('giving up on statuses resolves with the last response, its body unread', async () => {
+    const server = await serve((_, response, hit) => answer(response, 502, `gateway ${hit}`));
+    const response = await retryFetch({ ...quiet, clock: new VirtualClock(), maxTries: 3 })(
+      server.url,
+    );
+    expect(response.status).toBe(502);
+    expect(response.bodyUsed).toBe(false);
+    expect(await response.text()).toBe('gateway 3');
+  });
+
+  it('throwHttpErrors: rejects with an HttpError carrying the response, for a 404 at once', async () => {
+    const server = await serve((request, response) =>
+      request.url === '/missing' ? answer(response, 404, 'no') : answer(response, 500, 'boom'),
+    );
+    const strict = retryFetch({
+      ...quiet,
+      clock: new VirtualClock(),
+      throwHttpErrors: true,
+      maxTries: 2,
+    });
+    const missing = await strict(`${server.url}/missing`).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(HttpError);
+    expect(await (missing as HttpError).response.text()).toBe('no');
+    expect(server.hits()).toBe(1);
+    const failing = await strict(`${server.url}/boom`).catch((e: unknown) => e);
+    expect(failing).toMatchObject({ name: 'HttpError', status: 500, notRetried: undefined });
+    expect(server.hits()).toBe(3);
+  });
+
+  it('the caller’s signal ends a wait at once and is never retried', async () => {
+    const server = await serve((_, response) => answer(response, 503));
+    const controller = new AbortController();
+    // A real wait of a minute (system clock): the abort must end it at once.
+    const started = performance.now();
+    const pending = retryFetch({ ...quiet, jitter: null, fallbackOptions: { factor: 60 } })(
+      server.url,
+      { signal: controller.signal },
+    ).catch((error: unknown) => error);
+    await expect.poll(() => server.hits()).toBe(1);
+    controller.abort(new Error('user left'));
+    expect(await pending).toHaveProperty('message', 'user left');
+    expect(performance.now() - started).toBeLessThan(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.hits()).toBe(1);
+  });
+
+  it('the caller’s signal aborts the request in flight (the server sees it close), not retried', async () => {
+    const server = await serve(() => {});
+    const controller = new AbortController();
+    const pending = retryFetch({ ...quiet })(server.url, { signal: controller.signal }).catch(
+      (error: unknown) => error,
+    );
+    await expect.poll(() => server.hits()).toBe(1);
+    controller.abort(new Error('cancelled'));
+    expect(await pending).toHaveProperty('message', 'cancelled');
+    await expect.poll(() => server.closedWhileStalled()).toBe(1);
+    expect(server.hits()).toBe(1);
+  });
+
+  it('1,000 retried requests: every discarded body is cancelled, so sockets do not pile up', async () => {
+    const server = await serve((request, response) => {
+      const [, , id] = (request.url ?? '').split('/');
+      const attempt = (seen.get(id as string) ?? 0) + 1;
+      seen.set(id as string, attempt);
+      // A large body, that fetch would hold its socket for until it is read or cancelled.
+      if (attempt === 1) answer(response, 503, 'x'.repeat(256 * 1024));
+      else answer(response, 200, 'ok');
+    });
+    const seen = new Map<string, number>();
+    const fetchWithRetry = retryFetch({ ...quiet, clock: new VirtualClock() });
+    for (let batch = 0; batch < 1_000; batch += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const response = await fetchWithRetry(`${server.url}/item/${batch + i}`);
+          expect(await response.text()).toBe('ok');
+        }),
+      );
+    }
+    expect(server.hits()).toBe(2_000);
+    // A cancelled body frees its socket (undici closes it: unread data cannot be skipped), so open
+    // sockets stay near the 20 requests in flight instead of one held per discarded response.
+    expect(server.maxOpen()).toBeLessThanOrEqual(40);
+  }, 60_000);
+
+  it('handlers see the request (method, URL) and each attempt’s response or error', async () => {
+    const server = await serve((_, response, hit) =>
+      hit === 1 ? answer(response, 503, 'busy') : answer(response, 200),
+    );
+    const seen: unknown[] = [];
+    await retryFetch({
+      ...quiet,
+      clock: new VirtualClock(),
+      onBackoff: ({ args, exception }) => {
+        const [request] = args as [{ method: string; url: string }];
+        seen.push([request.method, request.url, (exception as HttpError).response.status]);
+      },
+    })(`${server.url}/users`, { method: 'delete' });
+    expect(seen).toEqual([['DELETE', `${server.url}/users`, 503]]);
+  });
+
+  it('calls the given fetch; bad options are refused by name', async () => {
+    const given = vi.fn(async () => new Response('stub'));
+    expect(
+      await (await retryFetch({ fetch: given as typeof fetch })('http://x.invalid/')).text(),
+    ).toBe('stub');
+    expect(given).toHaveBeenCalledTimes(1);
+    expect(() => retryFetch({ statuses: [42] })).toThrow(/`statuses`/);
+    expect(() => retryFetch({ methods: 'GET' as never })).toThrow(/`methods`/);
+    expect(() => retryFetch({ fetch: 'fetch' as never })).toThrow(/`fetch`/);
+    expect(() => retryFetch({ maxTries: 0 })).toThrow(/`maxTries`/);
+    expect(() => retryFetch({ onBackoff: 5 as never })).toThrow(/`onBackoff`/);
+    expect(() => retryFetch({ signal: new AbortController().signal } as never)).toThrow(
+      /init\.signal/,
+    );
+  });
+});

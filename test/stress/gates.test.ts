@@ -1,0 +1,90 @@
+// Performance gates: what can be measured deterministically on a shared machine — bytes, object
+// counts, bundle size — with thresholds that fail CI on a regression, so the speed bends of
+// drivers.ts and loop.ts cannot rot unnoticed. Timings stay in `npm run bench`, never here.
+// The figures are those of the built package (npm test builds it first), on the Node that runs CI.
+
+import { createHook } from 'node:async_hooks';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+
+/** Heap bytes per pending retry of 50,000 calls waiting, after GC (bench/memory.js). */
+async function bytesPerRetry(library: string, waits: 'constant' | 'expo'): Promise<number> {
+  const { stdout } = await run(process.execPath, [
+    '--expose-gc',
+    `${root}bench/memory.js`,
+    library,
+    waits,
+  ]);
+  return (JSON.parse(stdout) as { bytesPerRetry: number }).bytesPerRetry;
+}
+
+/** The min+gzip size of a bundle of `contents`, in bytes, as bench section 6 measures it. */
+async function bundleSize(contents: string): Promise<number> {
+  const result = await build({
+    stdin: { contents, resolveDir: root, loader: 'js' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'neutral',
+    write: false,
+    logLevel: 'silent',
+  });
+  return gzipSync((result.outputFiles[0] as { contents: Uint8Array }).contents).length;
+}
+
+describe('performance gates', () => {
+  // Measured on Node 20.20 when the gates were set: 1,226 B (constant) and 1,249 B (expo) against
+  // 962 B for a bare loop. The thresholds leave about 5% for V8's layout between patch releases.
+  it.each([
+    ['constant', 1_290],
+    ['expo', 1_310],
+  ] as const)(
+    'heap per pending retry, %s waits: at most %i bytes',
+    async (waits, limit) => {
+      const bytes = await bytesPerRetry('backoff-ts', waits);
+      expect(bytes).toBeLessThanOrEqual(limit);
+      // And not above 1.4x a bare loop holding the same pending retry.
+      expect(bytes / (await bytesPerRetry('bare', waits))).toBeLessThanOrEqual(1.4);
+    },
+    60_000,
+  );
+
+  it('the success path allocates one promise more than a bare await fn()', async () => {
+    // The built package (a computed specifier: dist does not exist when CI type-checks).
+    const built = `${root}dist/index.js`;
+    const backoff = (await import(built)) as typeof import('../../src/index.js');
+    const target = async (x: number) => x + 1;
+    const wrapped = backoff.onException(backoff.expo, Error, { maxTries: 5 })(target);
+    let promises = 0;
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'PROMISE') promises += 1;
+      },
+    });
+    const count = async (fn: (x: number) => Promise<number>) => {
+      await fn(0);
+      promises = 0;
+      hook.enable();
+      for (let i = 0; i < 1_000; i += 1) await fn(i);
+      hook.disable();
+      return promises / 1_000;
+    };
+    const bare = await count(target);
+    expect(await count(wrapped)).toBe(bare + 1);
+  });
+
+  // 7,939 B and 11,203 B when the gates were set (esbuild, minified, gzipped).
+  it.each([
+    ["export { onException, expo } from './dist/index.js';", 8_200],
+    ["export * from './dist/index.js';", 11_600],
+  ])('bundle of %s: at most %i bytes min+gzip', async (contents, limit) => {
+    expect(await bundleSize(contents)).toBeLessThanOrEqual(limit);
+  });
+});

@@ -1,0 +1,187 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { constant, expo, onException, systemClock } from '../../src/index.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  vi.resetModules();
+});
+
+describe('systemClock', () => {
+  it('now() is monotonic seconds', async () => {
+    const a = systemClock.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const b = systemClock.now();
+    expect(b - a).toBeGreaterThanOrEqual(0.015);
+    expect(b - a).toBeLessThan(5);
+  });
+
+  it('sleep(0) yields to the event loop once, with no timer', async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const order: string[] = [];
+    setImmediate(() => order.push('immediate queued before'));
+    const sleeping = systemClock.sleep(0).then(() => order.push('sleep(0) done'));
+    await Promise.resolve();
+    expect(order).toEqual([]);
+    await sleeping;
+    expect(order).toEqual(['immediate queued before', 'sleep(0) done']);
+    expect(setTimeoutSpy).not.toHaveBeenCalled();
+  });
+
+  it('sleep(0) uses setImmediate where there is one, else a MessageChannel message', async () => {
+    const setImmediateSpy = vi.spyOn(globalThis, 'setImmediate');
+    await systemClock.sleep(0);
+    expect(setImmediateSpy).toHaveBeenCalledTimes(1);
+    vi.restoreAllMocks();
+    // A browser: no setImmediate.
+    vi.stubGlobal('setImmediate', undefined);
+    const postMessage = vi.spyOn(MessagePort.prototype, 'postMessage');
+    await systemClock.sleep(0);
+    expect(postMessage).toHaveBeenCalledTimes(1);
+    // workerd: neither; a timer of 0 ms.
+    vi.stubGlobal('MessageChannel', undefined);
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    await systemClock.sleep(0);
+    expect(setTimeoutSpy.mock.calls.map(([, ms]) => ms)).toEqual([0]);
+  });
+
+  it("rounds a wait up to whole milliseconds, but not for a float's noise", async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    await systemClock.sleep(0.0015);
+    await systemClock.sleep(0.1 + 0.2);
+    expect(setTimeoutSpy.mock.calls.map(([, ms]) => ms)).toEqual([2, 300]);
+  });
+
+  it('sleep(s) waits s seconds', async () => {
+    const start = performance.now();
+    await systemClock.sleep(0.05);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(49);
+  });
+
+  it('bad seconds reject rather than throw', async () => {
+    const result = systemClock.sleep(-1);
+    expect(result).toBeInstanceOf(Promise);
+    await expect(result).rejects.toThrow(RangeError);
+    await expect(systemClock.sleep(Number.NaN)).rejects.toThrow(/seconds/);
+    expect(() => systemClock.sleepSync(-1)).toThrow(RangeError);
+  });
+
+  it('waits longer than the timer limit (2^31-1 ms) still wait their full length', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const thirtyDays = 30 * 24 * 3600;
+    let done = false;
+    const sleeping = systemClock.sleep(thirtyDays).then(() => {
+      done = true;
+    });
+    await vi.advanceTimersByTimeAsync(25 * 24 * 3600 * 1000);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(5 * 24 * 3600 * 1000 - 1);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await sleeping;
+    expect(done).toBe(true);
+  });
+
+  it('an abort ends the wait at once: rejects with signal.reason, clears the timer and the listener', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const controller = new AbortController();
+    const remove = vi.spyOn(controller.signal, 'removeEventListener');
+    const sleeping = systemClock.sleep(60, controller.signal);
+    expect(vi.getTimerCount()).toBe(1);
+    const reason = new Error('stop');
+    controller.abort(reason);
+    await expect(sleeping).rejects.toBe(reason);
+    expect(vi.getTimerCount()).toBe(0);
+    // The listener was added with { once: true }: aborting removed it.
+    const later = systemClock.sleep(1, controller.signal);
+    await expect(later).rejects.toBe(reason);
+    expect(remove).not.toHaveBeenCalled();
+  });
+
+  it('a finished sleep removes its abort listener', async () => {
+    const controller = new AbortController();
+    const add = vi.spyOn(controller.signal, 'addEventListener');
+    const remove = vi.spyOn(controller.signal, 'removeEventListener');
+    await systemClock.sleep(0.001, controller.signal);
+    expect(add).toHaveBeenCalledTimes(1);
+    expect(remove).toHaveBeenCalledWith('abort', add.mock.calls[0]?.[1]);
+  });
+
+  it('sleepSync blocks for the time asked; sleepSync(0) returns at once', () => {
+    let start = performance.now();
+    systemClock.sleepSync(0.04);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(39);
+    start = performance.now();
+    systemClock.sleepSync(0);
+    expect(performance.now() - start).toBeLessThan(5);
+  });
+
+  it('sleepSync is a clear TypeError where blocking is impossible', async () => {
+    vi.stubGlobal('SharedArrayBuffer', undefined);
+    const fresh = await import('../../src/clock.js');
+    expect(() => fresh.systemClock.sleepSync(1)).toThrow(TypeError);
+    expect(() => fresh.systemClock.sleepSync(1)).toThrow(/cannot block.*async twin/);
+    expect(() => fresh.systemClock.sleepSync(0)).not.toThrow();
+    vi.unstubAllGlobals();
+    vi.resetModules();
+    // A browser main thread: Atomics.wait itself refuses.
+    vi.stubGlobal('Atomics', {
+      wait: () => {
+        throw new TypeError('Atomics.wait cannot be called in this context');
+      },
+    });
+    const browserLike = await import('../../src/clock.js');
+    let thrown: unknown;
+    try {
+      browserLike.systemClock.sleepSync(0.5);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toBe(
+      'systemClock.sleepSync cannot block on this thread (a browser main thread?). ' +
+        'Use the async twin (onException / onPredicate / retryContext) instead.',
+    );
+    expect((thrown as Error).cause).toEqual(
+      new TypeError('Atomics.wait cannot be called in this context'),
+    );
+  });
+
+  it('looks up timers when called, so vitest fake timers drive the default clock', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    let calls = 0;
+    const wrapped = onException(expo, TypeError, { jitter: null, logger: null, maxTime: 100 })(
+      async () => {
+        calls += 1;
+        if (calls < 4) throw new TypeError();
+        return systemClock.now();
+      },
+    );
+    const result = wrapped();
+    // Waits of 1, 2 and 4 seconds pass in virtual time.
+    await vi.advanceTimersByTimeAsync(6_999);
+    expect(calls).toBe(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await result).toBeCloseTo(7, 5);
+    expect(calls).toBe(4);
+  });
+
+  it('maxTime under fake timers: gives up once the virtual deadline passes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    const error = new TypeError('down');
+    const wrapped = onException(constant, TypeError, {
+      jitter: null,
+      logger: null,
+      interval: 10,
+      maxTime: 25,
+    })(async () => {
+      throw error;
+    });
+    const result = wrapped();
+    result.catch(() => {});
+    await vi.advanceTimersByTimeAsync(25_000);
+    await expect(result).rejects.toBe(error);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,324 @@
+// backoff-ts/otel against the real OpenTelemetry SDK: spans with the in-memory span exporter,
+// metrics with the in-memory metric exporter.
+
+import diagnostics from 'node:diagnostics_channel';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  type MetricData,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  AttemptTimeoutError,
+  CHANNELS,
+  constant,
+  onException,
+  retryContext,
+  tokenBucket,
+} from '../../src/index.js';
+import { instrument } from '../../src/otel.js';
+import { VirtualClock } from '../../src/testing.js';
+
+const spans = new InMemorySpanExporter();
+const tracerProvider = new BasicTracerProvider({
+  spanProcessors: [new SimpleSpanProcessor(spans)],
+});
+const tracer = tracerProvider.getTracer('test');
+let exporter: InMemoryMetricExporter;
+let reader: PeriodicExportingMetricReader;
+let meterProvider: MeterProvider;
+let stop: () => void;
+
+beforeAll(() => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+});
+afterAll(() => {
+  context.disable();
+});
+beforeEach(() => {
+  exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  meterProvider = new MeterProvider({ readers: [reader] });
+  stop = instrument({ meterProvider });
+});
+afterEach(async () => {
+  stop();
+  spans.reset();
+  await meterProvider.shutdown();
+});
+
+/** The metrics exported so far, by name. */
+async function collected(): Promise<Map<string, MetricData>> {
+  await reader.forceFlush();
+  const byName = new Map<string, MetricData>();
+  for (const resource of exporter.getMetrics()) {
+    for (const scope of resource.scopeMetrics) {
+      for (const metric of scope.metrics) byName.set(metric.descriptor.name, metric);
+    }
+  }
+  return byName;
+}
+
+/** Each point of a counter or gauge as [attributes, value]. */
+function points(metric: MetricData | undefined): [Record<string, unknown>, unknown][] {
+  return (metric?.dataPoints ?? []).map((point) => [point.attributes, point.value]);
+}
+
+const quiet = { logger: null, jitter: null } as const;
+
+/** Runs `fn` inside a span named `request`, ended when `fn` settles. */
+async function inSpan<T>(fn: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan('request', async (span) => {
+    try {
+      return await fn();
+    } finally {
+      span.end();
+    }
+  });
+}
+
+describe('backoff-ts/otel with the OpenTelemetry SDK', () => {
+  it('a call that retries twice and succeeds: two wait events on its span, attempts by outcome, waits in seconds', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const getUser = onException(constant, TypeError, {
+      ...quiet,
+      clock,
+      interval: 1.5,
+      name: 'users.get',
+    })(async () => {
+      calls += 1;
+      if (calls <= 2) throw new TypeError('fetch failed');
+      return 'user';
+    });
+    expect(await inSpan(() => getUser())).toBe('user');
+
+    const [span, ...others] = spans.getFinishedSpans();
+    expect(others).toEqual([]); // no span of its own: events on the caller's span
+    expect(span?.name).toBe('request');
+    expect(span?.events.map(({ name, attributes }) => [name, attributes])).toEqual([
+      [
+        'backoff.wait',
+        {
+          'backoff.name': 'users.get',
+          'backoff.attempt': 1,
+          'backoff.wait.duration': 1.5,
+          'error.type': 'TypeError',
+          'exception.message': 'fetch failed',
+        },
+      ],
+      [
+        'backoff.wait',
+        {
+          'backoff.name': 'users.get',
+          'backoff.attempt': 2,
+          'backoff.wait.duration': 1.5,
+          'error.type': 'TypeError',
+          'exception.message': 'fetch failed',
+        },
+      ],
+    ]);
+
+    const metrics = await collected();
+    const attempts = metrics.get('backoff.attempts');
+    expect(attempts?.descriptor).toMatchObject({ unit: '{attempt}' });
+    expect(points(attempts)).toEqual([
+      [{ 'backoff.name': 'users.get', 'error.type': 'TypeError', 'backoff.outcome': 'failure' }, 2],
+      [{ 'backoff.name': 'users.get', 'backoff.outcome': 'success' }, 1],
+    ]);
+    const waits = metrics.get('backoff.wait.duration');
+    expect(waits?.descriptor).toMatchObject({ unit: 's' });
+    expect(waits?.dataPointType).toBe(DataPointType.HISTOGRAM);
+    const [histogram] = waits?.dataPoints ?? [];
+    expect(histogram?.attributes).toEqual({
+      'backoff.name': 'users.get',
+      'error.type': 'TypeError',
+    });
+    expect(histogram?.value).toMatchObject({ count: 2, sum: 3, min: 1.5, max: 1.5 });
+    expect(metrics.get('backoff.giveups')).toBeUndefined();
+  });
+
+  it('a call that gives up: a give-up event and point with the reason', async () => {
+    const clock = new VirtualClock();
+    const failing = onException(constant, Error, {
+      ...quiet,
+      clock,
+      interval: 1,
+      maxTries: 2,
+      timeout: 1,
+    })(async function slowQuery() {
+      await clock.sleep(5);
+    });
+    await expect(inSpan(() => failing())).rejects.toBeInstanceOf(AttemptTimeoutError);
+    const [span] = spans.getFinishedSpans();
+    expect(span?.events.map(({ name }) => name)).toEqual(['backoff.wait', 'backoff.giveup']);
+    expect(span?.events[1]?.attributes).toEqual({
+      'backoff.name': 'slowQuery',
+      'backoff.attempt': 2,
+      'backoff.giveup.reason': 'maxTries',
+      'error.type': 'AttemptTimeoutError',
+      'exception.message': 'Attempt 2 timed out after 1 s',
+    });
+    const metrics = await collected();
+    expect(points(metrics.get('backoff.giveups'))).toEqual([
+      [
+        {
+          'backoff.name': 'slowQuery',
+          'error.type': 'AttemptTimeoutError',
+          'backoff.giveup.reason': 'maxTries',
+        },
+        1,
+      ],
+    ]);
+    expect(points(metrics.get('backoff.attempts'))).toEqual([
+      [
+        {
+          'backoff.name': 'slowQuery',
+          'error.type': 'AttemptTimeoutError',
+          'backoff.outcome': 'failure',
+        },
+        2,
+      ],
+    ]);
+  });
+
+  it('an aborted call: the give-up reason is aborted', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const wrapped = onException(constant, TypeError, {
+      ...quiet,
+      interval: 60,
+      signal: controller.signal,
+      name: 'sync.job',
+    })(async () => {
+      calls += 1;
+      throw new TypeError(`fail ${calls}`);
+    });
+    const pending = inSpan(() => wrapped());
+    setTimeout(() => controller.abort(new Error('shutdown')), 10);
+    await expect(pending).rejects.toThrow('shutdown');
+    const [span] = spans.getFinishedSpans();
+    expect(
+      span?.events.map(({ name, attributes }) => [name, attributes?.['backoff.giveup.reason']]),
+    ).toEqual([
+      ['backoff.wait', undefined],
+      ['backoff.giveup', 'aborted'],
+    ]);
+    const metrics = await collected();
+    expect(points(metrics.get('backoff.giveups'))).toEqual([
+      [
+        { 'backoff.name': 'sync.job', 'error.type': 'Error', 'backoff.giveup.reason': 'aborted' },
+        1,
+      ],
+    ]);
+  });
+
+  it('reports the tokens left in a budget, and the block form under its name', async () => {
+    const budget = tokenBucket({ capacity: 10, retryCost: 2 });
+    const clock = new VirtualClock();
+    for await (const attempt of retryContext(TypeError, constant, {
+      ...quiet,
+      clock,
+      interval: 1,
+      maxTries: 3,
+      budget,
+      raiseOnGiveup: false,
+      name: 'batch',
+    })) {
+      await attempt.run(() => {
+        throw new TypeError('no');
+      });
+    }
+    const metrics = await collected();
+    expect(points(metrics.get('backoff.budget.tokens'))).toEqual([
+      [{ 'backoff.name': 'batch' }, budget.state().tokens],
+    ]);
+    expect(budget.state().tokens).toBe(6);
+    expect(metrics.get('backoff.budget.tokens')?.descriptor).toMatchObject({ unit: '{token}' });
+  });
+
+  it('filter narrows it to some operations; stop() ends the recording', async () => {
+    stop();
+    stop = instrument({ meterProvider, filter: (name) => name === 'kept' });
+    const clock = new VirtualClock();
+    const make = (name: string) =>
+      onException(constant, TypeError, { ...quiet, clock, interval: 1, maxTries: 1, name })(
+        async () => {
+          throw new TypeError('x');
+        },
+      );
+    await make('kept')().catch(() => {});
+    await make('dropped')().catch(() => {});
+    const metrics = await collected();
+    expect(
+      points(metrics.get('backoff.giveups')).map(([attributes, value]) => [
+        attributes['backoff.name'],
+        value,
+      ]),
+    ).toEqual([['kept', 1]]);
+    stop();
+    stop();
+    for (const name of [CHANNELS.attempt, CHANNELS.wait, CHANNELS.giveup]) {
+      expect(diagnostics.channel(name).hasSubscribers).toBe(false);
+    }
+  });
+
+  it('a filter that throws changes no call: it is reported once, as a warning', async () => {
+    stop();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      stop = instrument({
+        meterProvider,
+        filter: () => {
+          throw new Error('bad filter');
+        },
+      });
+      const clock = new VirtualClock();
+      let calls = 0;
+      const wrapped = onException(constant, TypeError, { ...quiet, clock, interval: 1 })(
+        async () => {
+          calls += 1;
+          if (calls < 3) throw new TypeError('again');
+          return 'ok';
+        },
+      );
+      expect(await wrapped()).toBe('ok');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((name) => name === 'BackoffTelemetryWarning').length).toBeGreaterThan(
+        0,
+      );
+      expect(
+        warnings.filter((name) => name === 'BackoffTelemetryWarning').length,
+      ).toBeLessThanOrEqual(2);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('no active span', () => {
+  it('records the metrics and adds no event', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    await onException(constant, TypeError, { ...quiet, clock, interval: 1 })(async () => {
+      calls += 1;
+      if (calls < 2) throw new TypeError('x');
+    })();
+    expect(trace.getActiveSpan()).toBeUndefined();
+    expect(spans.getFinishedSpans()).toEqual([]);
+    const metrics = await collected();
+    expect(points(metrics.get('backoff.attempts')).map(([, value]) => value)).toEqual([1, 1]);
+  });
+});

@@ -1,0 +1,133 @@
+// Server-directed waits: the ServerDirected marker, serverWait parsing, retryAfter with maxTime and
+// its options; waits run in virtual time. (Against a real server: test/integration/retry-after-server.test.ts.)
+import { describe, expect, it, vi } from 'vitest';
+import {
+  fibo,
+  onException,
+  retryAfter,
+  type ServerDirected,
+  type WaitGenerator,
+} from '../../src/index.js';
+import { serverWait } from '../../src/retry-after.js';
+import { VirtualClock } from '../../src/testing.js';
+
+describe('ServerDirected: a wait your own generator says came from the server', () => {
+  const serverSays =
+    (seconds: number): WaitGenerator =>
+    () => ({
+      next: (): IteratorResult<number> & ServerDirected => ({
+        done: false,
+        value: seconds,
+        fromServer: true,
+      }),
+    });
+
+  it('is never jittered (a floor) and never cut to fit maxTime', async () => {
+    const clock = new VirtualClock();
+    const onGiveup = vi.fn();
+    const target = vi.fn(() => {
+      throw new TypeError('busy');
+    });
+    const wrapped = onException(serverSays(3), TypeError, {
+      clock,
+      logger: null,
+      jitter: (_seconds: number) => 0,
+      maxTime: 10,
+      onGiveup,
+    })(target);
+    await expect(wrapped()).rejects.toThrow('busy');
+    // 3 s, 3 s, 3 s; then the next 3 s would pass maxTime (9 + 3 > 10): give up, not wait 1 s.
+    expect(clock.sleeps).toEqual([3, 3, 3]);
+    expect(onGiveup.mock.calls[0]?.[0].reason).toBe('maxTime');
+  });
+});
+
+describe('serverWait parsing', () => {
+  const now = Date.parse('2026-11-28T12:00:00Z');
+  it.each([
+    [{ headers: new Headers({ 'Retry-After': '120' }) }, 120],
+    [{ headers: { 'Retry-After': '2.5' } }, 2.5],
+    [{ headers: { 'RETRY-AFTER-MS': '20' } }, 0.02],
+    [{ response: { headers: new Headers({ 'x-amz-retry-after': '1000' }) } }, 1],
+    [{ headers: { 'retry-after': 'Sat, 28 Nov 2026 12:01:00 GMT' } }, 60],
+    [{ headers: { 'retry-after': 'tomorrow' } }, undefined],
+    [{ headers: { 'retry-after': '12abc' } }, undefined],
+    [{ headers: { 'retry-after': 5 } }, undefined],
+    [{ headers: { 'retry-after-ms': 1500 } }, undefined],
+    [{ headers: { 'retry-after': '1.25' } }, 1.25],
+    [{ headers: null, response: { headers: { 'retry-after': '4' } } }, 4],
+    [{ response: { response: { headers: { 'retry-after': '4' } } } }, undefined],
+    [{ headers: { 'retry-after-ms': 'x', 'retry-after': '3' } }, 3],
+    [{}, undefined],
+    [null, undefined],
+    [new Error('no headers'), undefined],
+    // A 429's rate-limit reset: delta-seconds, or (X-RateLimit-Reset) a Unix time past 10^9.
+    [{ status: 429, headers: { 'ratelimit-reset': '12' } }, 12],
+    [{ status: 429, headers: { 'x-ratelimit-reset': '30' } }, 30],
+    [{ status: 429, headers: { 'x-ratelimit-reset': String(now / 1000 + 45) } }, 45],
+    [{ status: 429, headers: { 'x-ratelimit-reset': String(now / 1000 - 45) } }, 0],
+    [{ response: { status: 429, headers: { 'RateLimit-Reset': '7' } } }, 7],
+    [{ status: 429, headers: { 'ratelimit-reset': 'soon', 'x-ratelimit-reset': '9' } }, 9],
+    [{ status: 429, headers: { 'retry-after': '3', 'ratelimit-reset': '12' } }, 3],
+    [{ status: 429, headers: { 'retry-after': 'junk', 'ratelimit-reset': '12' } }, 12],
+    // Not on other statuses: a 200 or a 503 may announce its limits without asking for a wait.
+    [{ status: 503, headers: { 'ratelimit-reset': '12' } }, undefined],
+    [{ headers: { 'ratelimit-reset': '12' } }, undefined],
+  ])('%o → %s', (outcome, expected) => {
+    expect(serverWait(outcome, now)).toBe(expected);
+  });
+});
+
+describe('serverWait on what is no response', () => {
+  it('ends on a response that refers to itself', () => {
+    const cyclic: { response?: unknown } = {};
+    cyclic.response = cyclic;
+    expect(serverWait(cyclic)).toBeUndefined();
+  });
+});
+
+describe('retryAfter and maxTime', () => {
+  it('a server wait of exactly the time left is taken', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const wrapped = onException(retryAfter, Object, { maxTime: 10, clock, logger: null })(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw { headers: { 'retry-after': '10' } };
+        return 'done';
+      },
+    );
+    expect(await wrapped()).toBe('done');
+    expect(clock.sleeps).toEqual([10]);
+  });
+});
+
+describe('retryAfter with raiseOnGiveup: false', () => {
+  it('a server wait past maxTime ends the call with undefined', async () => {
+    const onGiveup = vi.fn();
+    const wrapped = onException(retryAfter, Object, {
+      maxTime: 10,
+      clock: new VirtualClock(),
+      logger: null,
+      raiseOnGiveup: false,
+      onGiveup,
+    })(async () => {
+      throw { headers: { 'retry-after': '11' } };
+    });
+    expect(await wrapped()).toBeUndefined();
+    expect(onGiveup).toHaveBeenCalledWith(expect.objectContaining({ reason: 'maxTime' }));
+  });
+});
+
+describe('retryAfter options', () => {
+  it('are checked when the decorator is made', () => {
+    expect(() => onException(retryAfter, Error, { maxServerWait: -1 })).toThrow(RangeError);
+    expect(() => onException(retryAfter, Error, { fallback: 3 as never })).toThrow(/`fallback`/);
+    expect(() =>
+      onException(retryAfter, Error, { fallback: fibo, fallbackOptions: { factor: 2 } }),
+    ).toThrow(/Unknown option `factor`.*fibo/);
+    expect(() => onException(retryAfter, Error, { maxServerWit: 5 } as never)).toThrow(
+      /Unknown option `maxServerWit`/,
+    );
+  });
+});

@@ -1,0 +1,328 @@
+// Telemetry through node:diagnostics_channel: the channels, their payloads, the `name` option.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CHANNELS,
+  constant,
+  onException,
+  onExceptionSync,
+  onPredicate,
+  retryContext,
+  tokenBucket,
+} from '../../src/index.js';
+import { VirtualClock } from '../../src/testing.js';
+
+type Message = Record<string, unknown>;
+
+/** Subscribes to every channel; `stop()` unsubscribes. */
+function listen() {
+  const seen: { channel: string; message: Message }[] = [];
+  const record = (channel: string) => (message: unknown) => {
+    seen.push({ channel, message: message as Message });
+  };
+  const plain = {
+    [CHANNELS.attempt]: record('attempt'),
+    [CHANNELS.wait]: record('wait'),
+    [CHANNELS.giveup]: record('giveup'),
+  };
+  for (const [name, handler] of Object.entries(plain)) diagnostics.subscribe(name, handler);
+  const tracing = diagnostics.tracingChannel(CHANNELS.call);
+  const traceHandlers = {
+    start: record('call:start'),
+    end: record('call:end'),
+    asyncStart: record('call:asyncStart'),
+    asyncEnd: record('call:asyncEnd'),
+    error: record('call:error'),
+  };
+  tracing.subscribe(traceHandlers);
+  return {
+    seen,
+    channels: () => seen.map(({ channel }) => channel),
+    of: (channel: string) =>
+      seen.filter((entry) => entry.channel === channel).map((e) => e.message),
+    stop: () => {
+      for (const [name, handler] of Object.entries(plain)) diagnostics.unsubscribe(name, handler);
+      tracing.unsubscribe(traceHandlers);
+    },
+  };
+}
+
+let listener: ReturnType<typeof listen> | undefined;
+afterEach(() => {
+  listener?.stop();
+  listener = undefined;
+});
+
+const quiet = { logger: null, jitter: null } as const;
+
+function flakyTwice() {
+  let calls = 0;
+  return async function fetchUser(id: number) {
+    calls += 1;
+    if (calls <= 2) throw new TypeError(`fail ${calls}`);
+    return { id };
+  };
+}
+
+describe('diagnostics channels', () => {
+  it('a call that retries twice and succeeds: its trace, three attempts, two waits', async () => {
+    listener = listen();
+    const clock = new VirtualClock();
+    const fetchUser = onException(constant, TypeError, { ...quiet, clock, interval: 1 })(
+      flakyTwice(),
+    );
+    expect(await fetchUser(7)).toEqual({ id: 7 });
+    expect(listener.channels()).toEqual([
+      'call:start',
+      'call:end',
+      'attempt',
+      'wait',
+      'attempt',
+      'wait',
+      'attempt',
+      'call:asyncStart',
+      'call:asyncEnd',
+    ]);
+    const [start] = listener.of('call:start');
+    expect(start).toMatchObject({ name: 'fetchUser', args: [7], result: { id: 7 } });
+    const attempts = listener.of('attempt');
+    expect(attempts.map(({ outcome, tries }) => [outcome, tries])).toEqual([
+      ['failure', 1],
+      ['failure', 2],
+      ['success', 3],
+    ]);
+    expect(attempts[0]).toMatchObject({ name: 'fetchUser', args: [7], elapsed: 0 });
+    expect(attempts[0]?.exception).toHaveProperty('message', 'fail 1');
+    expect(attempts[2]?.value).toEqual({ id: 7 });
+    const waits = listener.of('wait');
+    expect(waits.map(({ wait, tries }) => [wait, tries])).toEqual([
+      [1, 1],
+      [1, 2],
+    ]);
+    expect(listener.of('giveup')).toEqual([]);
+  });
+
+  it('a call that gives up: the give-up with its reason, and the error on the trace', async () => {
+    listener = listen();
+    const clock = new VirtualClock();
+    const failing = onException(constant, TypeError, {
+      ...quiet,
+      clock,
+      interval: 1,
+      maxTries: 2,
+      name: 'users.get',
+    })(async () => {
+      throw new TypeError('down');
+    });
+    const error = await failing().catch((e: unknown) => e);
+    const [giveup] = listener.of('giveup');
+    expect(giveup).toMatchObject({
+      name: 'users.get',
+      reason: 'maxTries',
+      tries: 2,
+      exception: error,
+    });
+    expect(listener.of('call:error')[0]).toMatchObject({ name: 'users.get', error });
+    expect(listener.channels().at(-1)).toBe('call:asyncEnd');
+  });
+
+  it('an error not retried is an attempt with outcome error; a predicate twin’s value is a failure', async () => {
+    listener = listen();
+    const wrong = onException(constant, TypeError, { ...quiet, interval: 0 })(async () => {
+      throw new RangeError('fatal');
+    });
+    await wrong().catch(() => {});
+    expect(listener.of('attempt').map(({ outcome }) => outcome)).toEqual(['error']);
+
+    const clock = new VirtualClock();
+    let polls = 0;
+    const poll = onPredicate(constant, (state) => state === 'running', {
+      ...quiet,
+      clock,
+      interval: 1,
+    })(async function pollJob() {
+      polls += 1;
+      return polls < 2 ? 'running' : 'done';
+    });
+    expect(await poll()).toBe('done');
+    const attempts = listener.of('attempt').slice(1);
+    expect(attempts.map(({ outcome, value }) => [outcome, value])).toEqual([
+      ['failure', 'running'],
+      ['success', 'done'],
+    ]);
+    expect(listener.of('wait').at(-1)).toMatchObject({
+      name: 'pollJob',
+      value: 'running',
+      wait: 1,
+    });
+  });
+
+  it('the stores bound to the call’s start are active in every attempt', async () => {
+    listener = listen();
+    const store = new AsyncLocalStorage<string>();
+    const start = diagnostics.channel(`tracing:${CHANNELS.call}:start`);
+    start.bindStore(store, (context) => `span of ${(context as Message).name as string}`);
+    try {
+      const clock = new VirtualClock();
+      const seen: (string | undefined)[] = [];
+      let calls = 0;
+      const wrapped = onException(constant, TypeError, { ...quiet, clock, interval: 1 })(
+        async function traced() {
+          await Promise.resolve();
+          seen.push(store.getStore());
+          calls += 1;
+          if (calls === 1) throw new TypeError('again');
+        },
+      );
+      await wrapped();
+      expect(seen).toEqual(['span of traced', 'span of traced']);
+      expect(store.getStore()).toBeUndefined();
+    } finally {
+      start.unbindStore(store);
+    }
+  });
+
+  it('messages are copies: a subscriber that changes one changes no handler’s details', async () => {
+    const change = (message: unknown) => {
+      (message as Message).tries = -1;
+      ((message as Message).args as unknown[])[0] = 'changed';
+    };
+    diagnostics.subscribe(CHANNELS.wait, change);
+    try {
+      const clock = new VirtualClock();
+      const backoffs: Message[] = [];
+      const wrapped = onException(constant, TypeError, {
+        ...quiet,
+        clock,
+        interval: 1,
+        onBackoff: (details) => {
+          backoffs.push({ tries: details.tries, args: [...details.args] });
+        },
+      })(flakyTwice());
+      await wrapped(3);
+      expect(backoffs).toEqual([
+        { tries: 1, args: [3] },
+        { tries: 2, args: [3] },
+      ]);
+    } finally {
+      diagnostics.unsubscribe(CHANNELS.wait, change);
+    }
+  });
+
+  it('carries the budget where a call has one', async () => {
+    listener = listen();
+    const budget = tokenBucket();
+    const clock = new VirtualClock();
+    await onException(constant, TypeError, { ...quiet, clock, interval: 1, budget })(flakyTwice())(
+      1,
+    );
+    expect(listener.of('wait').every((message) => message.budget === budget)).toBe(true);
+  });
+
+  it('the sync twins trace their calls too', () => {
+    listener = listen();
+    let calls = 0;
+    const parse = onExceptionSync(constant, SyntaxError, { ...quiet, interval: 0 })(function parse(
+      text: string,
+    ) {
+      calls += 1;
+      return calls === 1 ? JSON.parse('{') : JSON.parse(text);
+    });
+    expect(parse('[1]')).toEqual([1]);
+    expect(listener.channels()).toEqual(['call:start', 'attempt', 'wait', 'attempt', 'call:end']);
+    expect(listener.of('call:end')[0]).toMatchObject({ name: 'parse', result: [1] });
+  });
+
+  it('the block form publishes its attempts, waits and give-ups under its name', async () => {
+    listener = listen();
+    const clock = new VirtualClock();
+    for await (const attempt of retryContext(TypeError, constant, {
+      ...quiet,
+      clock,
+      interval: 1,
+      maxTries: 2,
+      raiseOnGiveup: false,
+      name: 'sync-batch',
+    })) {
+      await attempt.run(() => {
+        throw new TypeError('no');
+      });
+    }
+    expect(listener.channels()).toEqual(['attempt', 'wait', 'attempt', 'giveup']);
+    expect(listener.seen.every(({ message }) => message.name === 'sync-batch')).toBe(true);
+    expect(listener.of('attempt')[0]).not.toHaveProperty('target');
+  });
+});
+
+describe('the fast path of a first attempt that succeeds', () => {
+  it('publishes its success to a subscriber of the attempts alone', async () => {
+    const seen: Message[] = [];
+    const record = (message: unknown) => seen.push(message as Message);
+    diagnostics.subscribe(CHANNELS.attempt, record);
+    try {
+      const asyncCall = onException(constant, Error, { ...quiet })(async function quick(x: number) {
+        return x * 2;
+      });
+      const syncCall = onExceptionSync(constant, Error, { ...quiet, maxTime: 5 })(
+        function quickSync(x: number) {
+          return x * 3;
+        },
+      );
+      expect(await asyncCall(2)).toBe(4);
+      expect(syncCall(2)).toBe(6);
+      expect(seen).toEqual([
+        {
+          name: 'quick',
+          target: expect.any(Function),
+          args: [2],
+          tries: 1,
+          elapsed: 0,
+          value: 4,
+          outcome: 'success',
+        },
+        {
+          name: 'quickSync',
+          target: expect.any(Function),
+          args: [2],
+          tries: 1,
+          elapsed: expect.any(Number),
+          value: 6,
+          outcome: 'success',
+        },
+      ]);
+    } finally {
+      diagnostics.unsubscribe(CHANNELS.attempt, record);
+    }
+  });
+});
+
+describe('the name option', () => {
+  it('names the operation in the log lines', async () => {
+    const lines: string[] = [];
+    const logger = {
+      info: (line: string) => lines.push(line),
+      error: (line: string) => lines.push(line),
+    };
+    const clock = new VirtualClock();
+    await onException(constant, TypeError, {
+      clock,
+      jitter: null,
+      interval: 1,
+      maxTries: 3,
+      logger,
+      name: 'users.get',
+    })(flakyTwice())(1);
+    expect(lines).toEqual([
+      'Backing off users.get(...) for 1.0s (TypeError: fail 1)',
+      'Backing off users.get(...) for 1.0s (TypeError: fail 2)',
+    ]);
+  });
+
+  it('must be a string', () => {
+    expect(() => onException(constant, Error, { name: 5 as never })).toThrow(
+      'Expected `name` to be a string, got 5',
+    );
+    expect(() => onException(constant, Error, { name: null })).not.toThrow();
+  });
+});
