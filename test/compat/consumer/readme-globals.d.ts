@@ -4,6 +4,9 @@ declare class HttpError extends Error {
   constructor(response: Response);
   readonly response: Response;
 }
+/** A user's own error class for failures worth retrying. */
+declare class TransientError extends Error {}
+declare const orders: { get(id: string): Promise<unknown> };
 interface User {
   readonly id: string;
   readonly name: string;
