@@ -40,7 +40,9 @@ class VirtualTimer {
   readonly due: number;
   /** Ties fire in the order the timers were set. */
   readonly order: number;
-  readonly fire: () => void;
+  /** The callback; a cancelled timer drops it, so that it holds nothing of the code that set it. */
+  fire: () => void;
+  /** Cancelled or fired: it will not fire (again). */
   cancelled = false;
   constructor(due: number, order: number, fire: () => void) {
     this.due = due;
@@ -51,6 +53,14 @@ class VirtualTimer {
 
 const earlier = (a: VirtualTimer, b: VirtualTimer): boolean =>
   a.due < b.due || (a.due === b.due && a.order < b.order);
+
+const dropped = (): void => {};
+
+/** Reports an error as a real timer's callback error is reported: uncaught, on its own turn. */
+const reportUncaught = (error: unknown): void =>
+  queueMicrotask(() => {
+    throw error;
+  });
 
 /**
  * The real event loop's next turn, found once at import: a test that fakes the timers after that
@@ -87,7 +97,9 @@ const RUN_ALL_LIMIT = 100_000;
  * timers. `sleep` and `timer` set one; with `autoAdvance` (the default) time jumps to the next timer
  * as soon as nothing else is left to run, so code that retries runs to its end in milliseconds of
  * real time, and races between timers (an attempt's `timeout` against a slow target) come out as
- * they would in real time. `sleepSync` moves time at once, as a blocking sleep would.
+ * they would in real time. `sleepSync` moves time at once, as a blocking sleep would. A timer
+ * callback that throws rejects the `advance()` or `runAll()` that fired it; under `autoAdvance` its
+ * error is reported uncaught, as a real timer's is, and the other timers still fire.
  *
  * @example
  * ```ts
@@ -107,8 +119,12 @@ export class VirtualClock implements Clock {
   readonly sleeps: number[] = [];
   #now: number;
   readonly #autoAdvance: boolean;
-  /** The pending timers: a binary heap, earliest first; cancelled ones are dropped when reached. */
-  readonly #heap: VirtualTimer[] = [];
+  /**
+   * The pending timers: a binary heap, earliest first. A cancelled timer stays until it is reached
+   * or until cancelled ones outnumber the live ones (then the heap is rebuilt without them), so the
+   * heap's size follows the live timers even while time stands still.
+   */
+  #heap: VirtualTimer[] = [];
   #live = 0;
   #order = 0;
   #turnPending = false;
@@ -240,7 +256,15 @@ export class VirtualClock implements Clock {
   #cancel(timer: VirtualTimer): void {
     if (timer.cancelled) return;
     timer.cancelled = true;
+    timer.fire = dropped;
     this.#live -= 1;
+    // Rebuilding costs O(n log n) once the heap holds more cancelled timers than live ones (and
+    // some slack), so at most O(log n) per cancel, amortised.
+    if (this.#heap.length > 2 * this.#live + 16) {
+      this.#heap = this.#heap
+        .filter((pending) => !pending.cancelled)
+        .sort((a, b) => (earlier(a, b) ? -1 : 1)); // a sorted array is a heap
+    }
   }
 
   /** The earliest live timer due by `end`, with the cancelled ones before it dropped. */
@@ -281,23 +305,34 @@ export class VirtualClock implements Clock {
     return top;
   }
 
-  /** Fires the earliest timer due by `end`, moving time on to it. */
+  /**
+   * Fires the earliest timer due by `end`, moving time on to it. An error its callback throws is
+   * thrown from here, after the queue is consistent again.
+   */
   #fireNext(end: number): void {
     const timer = this.#peek(end);
     if (timer === undefined) return;
     this.#pop();
-    this.#cancel(timer);
+    timer.cancelled = true; // fired: a late cancel does nothing
+    this.#live -= 1;
     this.#now = Math.max(this.#now, timer.due);
     timer.fire();
   }
 
-  /** With `autoAdvance`: fire the next timer on the event loop's next turn, after every microtask. */
+  /**
+   * With `autoAdvance`: fire the next timer on the event loop's next turn, after every microtask. A
+   * callback that throws is reported as a real timer's would be (uncaught), and time goes on.
+   */
   #scheduleTurn(): void {
     if (!this.#autoAdvance || this.#turnPending || this.#live === 0) return;
     this.#turnPending = true;
     void nextTurn().then(() => {
       this.#turnPending = false;
-      this.#fireNext(Number.MAX_VALUE);
+      try {
+        this.#fireNext(Number.MAX_VALUE);
+      } catch (error) {
+        reportUncaught(error);
+      }
       this.#scheduleTurn();
     });
   }

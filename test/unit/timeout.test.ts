@@ -1,5 +1,7 @@
 // Per-attempt timeouts (`timeout`), the attempt's own signal (attemptSignal(), attempt.signal,
 // details.signal) and the test kit's timer queue that makes them testable in virtual time.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import {
   AttemptTimeoutError,
@@ -635,6 +637,67 @@ describe('VirtualClock as a timer queue', () => {
     };
     again();
     await expect(clock.runAll()).rejects.toThrow(RangeError);
+  });
+
+  it('lets go of a cancelled timer while time stands still', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const clock = new VirtualClock({ autoAdvance: false });
+    let ref: WeakRef<object> | undefined;
+    (() => {
+      const held = { payload: new Array(1000).fill(0) };
+      ref = new WeakRef(held);
+      const cancel = clock.timer(60, () => held.payload.push(1));
+      cancel();
+    })();
+    // Many timers set and cancelled with no time passing (a call with `timeout` whose attempts
+    // end at once): the queue must not keep them.
+    for (let i = 0; i < 10_000; i += 1) clock.timer(60, () => {})();
+    for (let i = 0; i < 5 && ref?.deref() !== undefined; i += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(ref?.deref()).toBeUndefined();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a timer callback that throws does not stop the clock for the other timers', async () => {
+    const clock = new VirtualClock();
+    const thrown = new Error('callback failed');
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    // The runner's own listeners would fail the run on the error this test provokes: set aside.
+    const runners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      clock.timer(1, () => {
+        throw thrown;
+      });
+      const later = clock.sleep(2);
+      await later;
+      expect(clock.now()).toBe(2);
+      await new Promise((resolve) => setImmediate(resolve));
+      // Reported as a real timer's callback error is: uncaught, on its own turn.
+      expect(uncaught).toEqual([thrown]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const listener of runners) process.on('uncaughtException', listener);
+    }
+  });
+
+  it('advance() and runAll() reject with the error of a timer callback; the clock goes on', async () => {
+    const clock = new VirtualClock({ autoAdvance: false });
+    const thrown = new Error('callback failed');
+    const log: number[] = [];
+    clock.timer(1, () => {
+      throw thrown;
+    });
+    clock.timer(2, () => log.push(clock.now()));
+    await expect(clock.advance(5)).rejects.toBe(thrown);
+    await clock.runAll();
+    expect(log).toEqual([2]);
+    expect(clock.pending).toBe(0);
   });
 
   it('autoAdvance waits for pending microtasks before moving time', async () => {
