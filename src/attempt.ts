@@ -255,9 +255,10 @@ function invoke(target: Target, self: unknown, args: readonly unknown[]): unknow
 }
 
 /**
- * Makes attempt number `tries` of a call: calls `target` with `self` as `this` and `args`, and returns
- * what it returned (a thenable is passed on as it is; a sync throw propagates). With a `guard` (the
- * plans with a `timeout` or a `signal`) the guard makes it.
+ * Makes an attempt of a call: calls `target` with `self` as `this` and `args`, and returns what it
+ * returned (a thenable is passed on as it is; a sync throw propagates). With a `guard` (the plans
+ * with a `timeout` or a `signal`) the guard makes it; without one, no attempt is current while the
+ * target runs, so that a call nested in another's attempt never sees the outer attempt's signal.
  *
  * @internal
  */
@@ -267,5 +268,14 @@ export function makeAttempt(
   args: readonly unknown[],
   guard: AttemptGuard | undefined,
 ): unknown {
-  return guard === undefined ? invoke(target, self, args) : guard.run(target, self, args);
+  if (guard !== undefined) return guard.run(target, self, args);
+  // The common case, no attempt around this one, costs one comparison.
+  if (current === undefined) return invoke(target, self, args);
+  const outer = current;
+  current = undefined;
+  try {
+    return invoke(target, self, args);
+  } finally {
+    current = outer;
+  }
 }

@@ -182,9 +182,14 @@ function checkLevel(
 
 function checkSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined || value === null) return undefined;
-  // Duck-typed, so that a signal of another realm (an iframe, a polyfill) is accepted too.
+  // Duck-typed, so that a signal of another realm (an iframe, a polyfill) is accepted too; every
+  // member the waits use is checked here, so that none is missed later, from a timer.
   const signal = value as AbortSignal;
-  if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+  if (
+    typeof signal.aborted !== 'boolean' ||
+    typeof signal.addEventListener !== 'function' ||
+    typeof signal.removeEventListener !== 'function'
+  ) {
     throw typeError('signal', 'an AbortSignal', value);
   }
   return signal;

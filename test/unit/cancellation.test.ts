@@ -155,6 +155,22 @@ describe('signal (async twins and retryContext)', () => {
       /`signal`.*AbortSignal, got an object/,
     );
   });
+
+  it('refuses, when the decorator is made, an object that lacks what a signal has', () => {
+    const listen = () => {};
+    const halfSignals = [
+      { aborted: false, addEventListener: listen }, // no removeEventListener
+      { aborted: false, removeEventListener: listen }, // no addEventListener
+      { aborted: 'no', addEventListener: listen, removeEventListener: listen },
+    ];
+    for (const signal of halfSignals) {
+      expect(() => onException(expo, Error, { signal } as never)).toThrow(TypeError);
+      expect(() => onException(expo, Error, { signal } as never)).toThrow(
+        /Expected `signal` to be an AbortSignal, got an object/,
+      );
+      expect(() => retryContext(Error, expo, { signal } as never)).toThrow(TypeError);
+    }
+  });
 });
 
 describe('a signal of another realm (duck-typed: aborted, reason, add/removeEventListener)', () => {

@@ -394,6 +394,25 @@ describe('the attempt signal', () => {
     expect(new Set(Object.values(signals)).size).toBe(4);
   });
 
+  it('throws in a nested call without the options, never handing it the outer attempt’s signal', async () => {
+    const message = /attemptSignal\(\) was called outside an attempt/;
+    const asyncInner = onException(constant, Error, { ...quiet, maxTries: 1 })(async () =>
+      attemptSignal(),
+    );
+    const syncInner = onExceptionSync(constant, Error, { ...quiet, maxTries: 1 })(() =>
+      attemptSignal(),
+    );
+    const outer = onException(constant, Error, { ...quiet, timeout: 5, maxTries: 1 })(async () => {
+      const own = attemptSignal();
+      const nested = asyncInner();
+      expect(() => syncInner()).toThrow(message);
+      // The outer attempt's signal is current again after each nested call.
+      expect(attemptSignal()).toBe(own);
+      return nested;
+    });
+    await expect(outer()).rejects.toThrow(message);
+  });
+
   it('is details.signal in onTry with a timeout, and absent otherwise', async () => {
     const clock = new VirtualClock();
     const tries: Record<string, unknown>[] = [];
