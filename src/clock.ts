@@ -4,6 +4,7 @@
  * @module
  */
 
+import { yieldOnce } from './event-loop.js';
 import { type AbortTarget, unwatch, watch } from './signal-watch.js';
 import { checkSeconds } from './validate.js';
 
@@ -52,29 +53,6 @@ export interface Clock {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let blocker: Int32Array | undefined;
-
-/**
- * Yields to the event loop once: `setImmediate`, else a `MessageChannel` message (browsers), else
- * (workerd has neither) a timer of 0 ms.
- */
-function yieldOnce(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
-      .setImmediate;
-    if (typeof immediate === 'function') {
-      immediate(resolve);
-    } else if (typeof MessageChannel !== 'function') {
-      setTimeout(resolve, 0);
-    } else {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => {
-        channel.port1.close();
-        resolve();
-      };
-      channel.port2.postMessage(undefined);
-    }
-  });
-}
 
 /** Timers truncate to whole milliseconds: round up, so that a wait is never shorter than asked; but
  * not for a float's noise (0.1 + 0.2 seconds is 300.00000000000006 ms: 300, not 301). */
@@ -166,7 +144,7 @@ export const systemClock: Clock = {
     } catch (error) {
       return Promise.reject(error);
     }
-    return seconds === 0 ? yieldOnce() : sleepFor(seconds, signal);
+    return seconds === 0 ? yieldOnce(globalThis) : sleepFor(seconds, signal);
   },
 
   timer(seconds: number, callback: () => void): () => void {

@@ -17,6 +17,7 @@
 
 import type { Clock } from './clock.js';
 import { onExceptionSync } from './decorator.js';
+import { type EventLoopTimers, yieldOnce } from './event-loop.js';
 import { previewed } from './options.js';
 import { type AbortTarget, unwatch, watch } from './signal-watch.js';
 import type { WaitGenerator } from './types.js';
@@ -63,31 +64,17 @@ const reportUncaught = (error: unknown): void =>
   });
 
 /**
- * The real event loop's next turn, found once at import: a test that fakes the timers after that
- * (vitest's, jest's) does not stop virtual time. A turn comes after every pending microtask.
+ * The real event loop's timer functions, found once at import: a test that fakes the timers after
+ * that (vitest's, jest's) does not stop virtual time.
  */
-const nextTurn: () => Promise<void> = (() => {
-  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
-    .setImmediate;
-  if (typeof immediate === 'function') {
-    return () => new Promise<void>((resolve) => immediate(resolve));
-  }
-  // workerd has neither setImmediate nor MessageChannel: a timer of 0 ms.
-  if (typeof MessageChannel !== 'function') {
-    const timeout = setTimeout;
-    return () => new Promise<void>((resolve) => timeout(resolve, 0));
-  }
-  const Channel = MessageChannel;
-  return () =>
-    new Promise<void>((resolve) => {
-      const channel = new Channel();
-      channel.port1.onmessage = () => {
-        channel.port1.close();
-        resolve();
-      };
-      channel.port2.postMessage(undefined);
-    });
-})();
+const realTimers: EventLoopTimers = {
+  setImmediate: (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate,
+  setTimeout: globalThis.setTimeout,
+  MessageChannel: globalThis.MessageChannel,
+};
+
+/** The event loop's next turn, after every pending microtask. */
+const nextTurn = (): Promise<void> => yieldOnce(realTimers);
 
 /** Beyond this many timers, `runAll` stops: a loop that sets a new timer for each one never ends. */
 const RUN_ALL_LIMIT = 100_000;
