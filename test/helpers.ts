@@ -1,3 +1,5 @@
+// Shared test helpers: a fake clock, flaky and returning targets, and the two twins to run each
+// behaviour test against.
 import {
   type Clock,
   onException,
@@ -125,3 +127,6 @@ export function returning<T>(...values: T[]): { (...args: unknown[]): T; calls: 
   fn.calls = 0;
   return fn;
 }
+
+/** Options for a test that wants neither log lines nor jitter. */
+export const quiet = { logger: null, jitter: null } as const;

@@ -2,8 +2,7 @@
 // aborts. Not in the fast suite (npm run test:unit, what Stryker runs per mutant): it takes seconds.
 import { describe, expect, it, vi } from 'vitest';
 import { attemptSignal, constant, onException, systemClock } from '../../src/index.js';
-
-const quiet = { logger: null, jitter: null } as const;
+import { quiet } from '../helpers.js';
 
 describe('per-attempt timeouts at scale', () => {
   it('100,000 concurrent attempts with timeouts leave no timer and no listener behind', async () => {

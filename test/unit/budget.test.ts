@@ -1,3 +1,5 @@
+// Retry budgets: tokenBucket (the AWS SDK's quota), throttle (gRPC), ratio (Finagle), budgets of
+// your own, and how the loop tells a budget of each call, failure and success.
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import {

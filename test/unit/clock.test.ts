@@ -1,3 +1,5 @@
+// The default clock: real waits rounded up to whole milliseconds, waits past the timer limit, zero
+// waits as one yield, aborts, the blocking sleep, and fake timers.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { constant, expo, onException, systemClock } from '../../src/index.js';
 

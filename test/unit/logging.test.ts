@@ -1,3 +1,5 @@
+// The default log lines: Python backoff's wording, levels, NODE_DEBUG, logger: null, and how
+// values and errors render.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { constant, expo } from '../../src/index.js';
 import { describe as render } from '../../src/logging.js';

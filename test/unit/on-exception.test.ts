@@ -1,3 +1,5 @@
+// onException and onExceptionSync: what is retried, limits, handlers and their details, giveup,
+// raiseOnGiveup; written once, run against both twins.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { constant, expo } from '../../src/index.js';
 import { FakeClock, flaky, twins } from '../helpers.js';

@@ -1,3 +1,5 @@
+// onPredicate and onPredicateSync: retrying on the returned value, the default predicate, async
+// predicates, giving up with the last value.
 import { describe, expect, it, vi } from 'vitest';
 import { constant, expo, runtime } from '../../src/index.js';
 import { FakeClock, returning, twins } from '../helpers.js';

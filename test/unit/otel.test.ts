@@ -28,6 +28,7 @@ import {
 } from '../../src/index.js';
 import { instrument } from '../../src/otel.js';
 import { VirtualClock } from '../../src/testing.js';
+import { quiet } from '../helpers.js';
 
 const spans = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({
@@ -73,8 +74,6 @@ async function collected(): Promise<Map<string, MetricData>> {
 function points(metric: MetricData | undefined): [Record<string, unknown>, unknown][] {
   return (metric?.dataPoints ?? []).map((point) => [point.attributes, point.value]);
 }
-
-const quiet = { logger: null, jitter: null } as const;
 
 /** Runs `fn` inside a span named `request`, ended when `fn` settles. */
 async function inSpan<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,3 +1,4 @@
+// The block form: retryContext and retryContextSync, their attempts, and a loop once ended.
 import { describe, expect, it, vi } from 'vitest';
 import { constant, expo, retryContext, retryContextSync } from '../../src/index.js';
 import { FakeClock, twins } from '../helpers.js';

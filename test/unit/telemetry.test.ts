@@ -12,6 +12,7 @@ import {
   tokenBucket,
 } from '../../src/index.js';
 import { VirtualClock } from '../../src/testing.js';
+import { quiet } from '../helpers.js';
 
 type Message = Record<string, unknown>;
 
@@ -53,8 +54,6 @@ afterEach(() => {
   listener?.stop();
   listener = undefined;
 });
-
-const quiet = { logger: null, jitter: null } as const;
 
 function flakyTwice() {
   let calls = 0;

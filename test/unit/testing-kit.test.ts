@@ -1,16 +1,11 @@
-// The test kit (backoff-ts/testing), the jitter menu, and the default clock under
-// @sinonjs/fake-timers.
+// The test kit (backoff-ts/testing), and the default clock under @sinonjs/fake-timers.
 import FakeTimers from '@sinonjs/fake-timers';
 import { describe, expect, it } from 'vitest';
 import {
   constant,
-  decorrelated,
-  equalJitter,
   expo,
-  fullJitter,
   onException,
   onExceptionSync,
-  randomJitter,
   runtime,
   systemClock,
   tokenBucket,
@@ -194,61 +189,6 @@ describe('preview', () => {
       },
     });
     expect(() => preview(generator, {}, 3)).toThrow(broken);
-  });
-});
-
-describe('the jitter menu', () => {
-  it('equalJitter stays in [v/2, v]', () => {
-    const random = seededRandom(5);
-    const samples = Array.from({ length: 10_000 }, () => equalJitter(8, random));
-    expect(Math.min(...samples)).toBeGreaterThanOrEqual(4);
-    expect(Math.max(...samples)).toBeLessThanOrEqual(8);
-    expect(Math.min(...samples)).toBeLessThan(4.1);
-    expect(Math.max(...samples)).toBeGreaterThan(7.9);
-    expect(equalJitter(8, () => 0.5)).toBe(6);
-  });
-
-  it('every built-in jitter uses the random source it is given', () => {
-    expect(fullJitter(10, () => 0.25)).toBe(2.5);
-    expect(randomJitter(10, () => 0.25)).toBe(10.25);
-  });
-
-  it('decorrelated: each wait in [base, 3 x previous], capped; no extra jitter by default', () => {
-    const random = seededRandom(11);
-    const waits = decorrelated({ base: 0.5, maxValue: 20 }, { random });
-    let previous = 0.5;
-    for (let i = 0; i < 1000; i++) {
-      const step = waits.next(undefined);
-      const value = step.value as number;
-      expect(value).toBeGreaterThanOrEqual(0.5);
-      expect(value).toBeLessThanOrEqual(Math.min(20, 3 * previous));
-      previous = value;
-    }
-    // The loop applies no jitter to decorrelated unless asked to.
-    expect(preview(decorrelated, { base: 1 }, 20, { seed: 4 })).toEqual(
-      (() => {
-        const iterator = decorrelated({ base: 1 }, { random: seededRandom(4) });
-        return Array.from({ length: 20 }, () => iterator.next(undefined).value);
-      })(),
-    );
-  });
-
-  it('decorrelated: next = base + random x (3 x previous - base), exactly', () => {
-    const waits = decorrelated({ base: 1 }, { random: () => 0.5 });
-    // 1 + 0.5 x (3 - 1) = 2; 1 + 0.5 x (6 - 1) = 3.5; 1 + 0.5 x (10.5 - 1) = 5.75
-    expect([1, 2, 3].map(() => waits.next(undefined).value)).toEqual([2, 3.5, 5.75]);
-  });
-
-  it('decorrelated called directly needs neither options nor a random source', () => {
-    const value = decorrelated().next(undefined).value as number;
-    expect(value).toBeGreaterThanOrEqual(1);
-    expect(value).toBeLessThanOrEqual(3);
-  });
-
-  it('decorrelated never yields Infinity without a cap', () => {
-    const waits = decorrelated({}, { random: () => 0.999 });
-    const values = Array.from({ length: 2000 }, () => waits.next(undefined).value as number);
-    expect(values.every(Number.isFinite)).toBe(true);
   });
 });
 

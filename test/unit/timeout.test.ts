@@ -16,8 +16,7 @@ import {
   retryContextSync,
 } from '../../src/index.js';
 import { VirtualClock } from '../../src/testing.js';
-
-const quiet = { logger: null, jitter: null } as const;
+import { quiet } from '../helpers.js';
 
 /** A target whose attempts take the given virtual seconds each (then resolve with `value`). */
 function slow(clock: VirtualClock, durations: number[], value = 'ok') {

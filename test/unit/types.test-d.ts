@@ -1,3 +1,5 @@
+// Type tests (vitest's expectTypeOf, run by `npm test` with --typecheck): wrapped function types,
+// inline targets, option types.
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
   Attempt,

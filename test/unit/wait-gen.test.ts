@@ -1,3 +1,5 @@
+// The wait generators: expo, fibo, constant, decay, runtime, decorrelated, retryAfter: their
+// sequences (Python's numbers), caps, overflow and options.
 import { describe, expect, it } from 'vitest';
 import { constant, decay, decorrelated, expo, fibo, retryAfter, runtime } from '../../src/index.js';
 
