@@ -156,7 +156,7 @@ const isThrottlingError = (outcome: unknown): boolean => {
   );
 };
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   return checkNumber(name, value, 'a finite number >= 0', (v) => Number.isFinite(v) && v >= 0);
 }
@@ -169,14 +169,14 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  * @internal
  */
 export function tokenBucketSettings(options: TokenBucketOptions) {
-  const retryCost = positive('retryCost', options.retryCost, 5);
-  const timeoutCost = positive('timeoutCost', options.timeoutCost, 10);
-  const throttlingCost = positive('throttlingCost', options.throttlingCost, retryCost);
+  const retryCost = nonNegative('retryCost', options.retryCost, 5);
+  const timeoutCost = nonNegative('timeoutCost', options.timeoutCost, 10);
+  const throttlingCost = nonNegative('throttlingCost', options.throttlingCost, retryCost);
   const isTimeout = options.isTimeout ?? isTimeoutError;
   const isThrottling = options.isThrottling ?? isThrottlingError;
   return {
-    capacity: positive('capacity', options.capacity, 500),
-    successIncrement: positive('successIncrement', options.successIncrement, 1),
+    capacity: nonNegative('capacity', options.capacity, 500),
+    successIncrement: nonNegative('successIncrement', options.successIncrement, 1),
     // As the SDK classifies a failure: throttling first, then transient (a timeout).
     costOf: (outcome: unknown): number =>
       isThrottling(outcome) ? throttlingCost : isTimeout(outcome) ? timeoutCost : retryCost,
@@ -190,8 +190,8 @@ export function tokenBucketSettings(options: TokenBucketOptions) {
  */
 export function throttleSettings(options: ThrottleOptions) {
   return {
-    maxTokens: positive('maxTokens', options.maxTokens, 10),
-    tokenRatio: positive('tokenRatio', options.tokenRatio, 0.1),
+    maxTokens: nonNegative('maxTokens', options.maxTokens, 10),
+    tokenRatio: nonNegative('tokenRatio', options.tokenRatio, 0.1),
   };
 }
 
@@ -210,7 +210,7 @@ export function ratioSettings(options: RatioOptions) {
           'a number of seconds from 1 to 60',
           (v) => v >= 1 && v <= 60,
         );
-  const minRetriesPerSecond = positive('minRetriesPerSecond', options.minRetriesPerSecond, 10);
+  const minRetriesPerSecond = nonNegative('minRetriesPerSecond', options.minRetriesPerSecond, 10);
   const percentCanRetry =
     options.percentCanRetry === undefined
       ? 0.2

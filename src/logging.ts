@@ -57,16 +57,16 @@ export function defaultLogger(): Logger | undefined {
  *
  * @internal
  */
-export function describe(outcome: unknown): string {
+export function renderOutcome(outcome: unknown): string {
   try {
-    return described(outcome);
+    return renderUnguarded(outcome);
   } catch {
     // A getter that throws (`name`, `message`), a revoked Proxy: the line still goes out.
     return '<unprintable value>';
   }
 }
 
-function described(outcome: unknown): string {
+function renderUnguarded(outcome: unknown): string {
   if (outcome instanceof Error) {
     return outcome.message ? `${outcome.name}: ${outcome.message}` : outcome.name;
   }
@@ -117,7 +117,7 @@ export function backoffLine(
       logger,
       level,
       () =>
-        `Backing off ${subject(details, name)}(...) for ${(details.wait as number).toFixed(1)}s (${describe(outcomeOf(details))})`,
+        `Backing off ${subject(details, name)}(...) for ${(details.wait as number).toFixed(1)}s (${renderOutcome(outcomeOf(details))})`,
     );
   };
 }
@@ -150,7 +150,7 @@ export function giveupLine(
         logger,
         backoffLevel,
         () =>
-          `Giving up ${subject(details, name)}(...): giveup returned true on try ${details.tries as number} (${describe(outcomeOf(details))})`,
+          `Giving up ${subject(details, name)}(...): giveup returned true on try ${details.tries as number} (${renderOutcome(outcomeOf(details))})`,
       );
       return;
     }
@@ -159,7 +159,7 @@ export function giveupLine(
       logger,
       level,
       () =>
-        `Giving up ${subject(details, name)}(...) after ${details.tries as number} tries${why} (${describe(outcomeOf(details))})`,
+        `Giving up ${subject(details, name)}(...) after ${details.tries as number} tries${why} (${renderOutcome(outcomeOf(details))})`,
     );
   };
 }
@@ -175,7 +175,7 @@ function loggerFailed(logger: Logger, level: string, error: unknown): void {
   if (failedLoggers.has(logger)) return;
   failedLoggers.add(logger);
   warn(
-    `backoff-ts: the logger's \`${level}\` method failed (${describe(error)}); the retries go on, and this logger's later failures are not reported`,
+    `backoff-ts: the logger's \`${level}\` method failed (${renderOutcome(error)}); the retries go on, and this logger's later failures are not reported`,
     'BackoffLoggerWarning',
     'BACKOFF_TS_LOGGER_FAILED',
   );

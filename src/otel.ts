@@ -28,7 +28,7 @@ import {
   type ObservableResult,
   trace,
 } from '@opentelemetry/api';
-import { describe, warn } from './logging.js';
+import { renderOutcome, warn } from './logging.js';
 import {
   type AttemptMessage,
   CHANNELS,
@@ -37,6 +37,7 @@ import {
   type MessageBase,
   type WaitMessage,
 } from './telemetry.js';
+import { typeError } from './validate.js';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
@@ -68,7 +69,7 @@ function guards(): (handler: (message: unknown) => void) => (message: unknown) =
       if (reported) return;
       reported = true;
       warn(
-        `backoff-ts/otel: recording failed (${describe(error)}); it goes on, and its later failures are not reported`,
+        `backoff-ts/otel: recording failed (${renderOutcome(error)}); it goes on, and its later failures are not reported`,
         'BackoffTelemetryWarning',
         'BACKOFF_TS_TELEMETRY_FAILED',
       );
@@ -164,7 +165,7 @@ function tokensOf(budget: unknown): number | undefined {
 export function instrument(options: InstrumentOptions = {}): () => void {
   const { filter, spanEvents = true } = options;
   if (filter !== undefined && typeof filter !== 'function') {
-    throw new TypeError(`Expected \`filter\` to be a function, got ${String(filter)}`);
+    throw typeError('filter', 'a function', filter);
   }
   const dc = diagnosticsChannel();
   if (dc === undefined) {

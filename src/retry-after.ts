@@ -9,11 +9,11 @@ import { checkNumber, typeError } from './validate.js';
 import {
   checkWaitOptions,
   defaultContext,
-  described,
   expo,
   type WaitContext,
   type WaitIterator,
   Waits,
+  withOptionRules,
 } from './wait-gen.js';
 
 /**
@@ -164,7 +164,7 @@ class ServerWaits extends Waits<unknown> {
  * ```
  */
 export const retryAfter: (options?: RetryAfterOptions, context?: WaitContext) => WaitIterator =
-  /* @__PURE__ */ described(
+  /* @__PURE__ */ withOptionRules(
     function retryAfter(
       options?: RetryAfterOptions,
       context: WaitContext = defaultContext,

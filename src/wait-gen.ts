@@ -168,7 +168,11 @@ export function checkWaitOptions(
  *
  * @internal
  */
-export function described<G extends object>(generator: G, known: OptionRules, jittered = false): G {
+export function withOptionRules<G extends object>(
+  generator: G,
+  known: OptionRules,
+  jittered = false,
+): G {
   rules.set(generator, known);
   if (jittered) prejittered.add(generator);
   return generator;
@@ -360,7 +364,7 @@ const optionalSeconds: OptionCheck = (name, value) => {
  * backoff.onException(backoff.expo, TypeError, { factor: 0.5, maxValue: 10 });
  * ```
  */
-export const expo: (options?: ExpoOptions) => WaitIterator<never> = /* @__PURE__ */ described(
+export const expo: (options?: ExpoOptions) => WaitIterator<never> = /* @__PURE__ */ withOptionRules(
   function expo(options?: ExpoOptions): WaitIterator<never> {
     const { base = 2, factor = 1, maxValue } = options ?? {};
     return new Exponential(factor, base, maxValue);
@@ -384,16 +388,17 @@ export const expo: (options?: ExpoOptions) => WaitIterator<never> = /* @__PURE__
  * backoff.onPredicate(backoff.decay, (status) => status === 'busy', { initialValue: 10 });
  * ```
  */
-export const decay: (options?: DecayOptions) => WaitIterator<never> = /* @__PURE__ */ described(
-  function decay(options?: DecayOptions): WaitIterator<never> {
-    const { initialValue = 1, decayFactor = 1 } = options ?? {};
-    return new Shrinking(initialValue, Math.exp(-decayFactor), options?.minValue ?? 0);
-  },
-  {
-    generator: 'decay',
-    checks: { initialValue: seconds, decayFactor: seconds, minValue: optionalSeconds },
-  },
-);
+export const decay: (options?: DecayOptions) => WaitIterator<never> =
+  /* @__PURE__ */ withOptionRules(
+    function decay(options?: DecayOptions): WaitIterator<never> {
+      const { initialValue = 1, decayFactor = 1 } = options ?? {};
+      return new Shrinking(initialValue, Math.exp(-decayFactor), options?.minValue ?? 0);
+    },
+    {
+      generator: 'decay',
+      checks: { initialValue: seconds, decayFactor: seconds, minValue: optionalSeconds },
+    },
+  );
 
 /**
  * Fibonacci waits: 1, 1, 2, 3, 5, 8 … seconds; once a wait reaches `maxValue`, `maxValue`
@@ -406,7 +411,7 @@ export const decay: (options?: DecayOptions) => WaitIterator<never> = /* @__PURE
  * backoff.onException(backoff.fibo, TypeError, { maxValue: 13 });
  * ```
  */
-export const fibo: (options?: FiboOptions) => WaitIterator<never> = /* @__PURE__ */ described(
+export const fibo: (options?: FiboOptions) => WaitIterator<never> = /* @__PURE__ */ withOptionRules(
   function fibo(options?: FiboOptions): WaitIterator<never> {
     return new Fibonacci(1, options?.maxValue);
   },
@@ -425,34 +430,35 @@ export const fibo: (options?: FiboOptions) => WaitIterator<never> = /* @__PURE__
  * backoff.onPredicate(backoff.constant, (job) => !job.done, { interval: 2, jitter: null });
  * ```
  */
-export const constant: (options?: ConstantOptions) => WaitIterator = /* @__PURE__ */ described(
-  function constant(options?: ConstantOptions): WaitIterator {
-    const { interval = 1 } = options ?? {};
-    if (typeof interval === 'number') return new Repeat(interval);
-    // Wrapped, since a user's iterable may give an iterator that is not iterable itself.
-    return new Delegated(interval[Symbol.iterator]());
-  },
-  {
-    generator: 'constant',
-    checks: {
-      interval: (name, value) => {
-        if (
-          typeof value === 'object' &&
-          value !== null &&
-          typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
-        ) {
-          return;
-        }
-        checkNumber(
-          name,
-          value,
-          'a finite number of seconds >= 0 or an iterable of them',
-          (v) => Number.isFinite(v) && v >= 0,
-        );
+export const constant: (options?: ConstantOptions) => WaitIterator =
+  /* @__PURE__ */ withOptionRules(
+    function constant(options?: ConstantOptions): WaitIterator {
+      const { interval = 1 } = options ?? {};
+      if (typeof interval === 'number') return new Repeat(interval);
+      // Wrapped, since a user's iterable may give an iterator that is not iterable itself.
+      return new Delegated(interval[Symbol.iterator]());
+    },
+    {
+      generator: 'constant',
+      checks: {
+        interval: (name, value) => {
+          if (
+            typeof value === 'object' &&
+            value !== null &&
+            typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
+          ) {
+            return;
+          }
+          checkNumber(
+            name,
+            value,
+            'a finite number of seconds >= 0 or an iterable of them',
+            (v) => Number.isFinite(v) && v >= 0,
+          );
+        },
       },
     },
-  },
-);
+  );
 
 /**
  * Waits computed at run time: `value(x)` seconds, `x` being each failed attempt's value
@@ -469,22 +475,23 @@ export const constant: (options?: ConstantOptions) => WaitIterator = /* @__PURE_
  * });
  * ```
  */
-export const runtime: (options: RuntimeOptions) => WaitIterator<never> = /* @__PURE__ */ described(
-  function runtime(options: RuntimeOptions): WaitIterator<never> {
-    return new Computed(options.value);
-  },
-  {
-    generator: 'runtime',
-    checks: {
-      value: (name, value) => {
-        if (typeof value !== 'function') {
-          throw typeError(name, 'a function (outcome) => seconds', value);
-        }
-      },
+export const runtime: (options: RuntimeOptions) => WaitIterator<never> =
+  /* @__PURE__ */ withOptionRules(
+    function runtime(options: RuntimeOptions): WaitIterator<never> {
+      return new Computed(options.value);
     },
-    required: 'value',
-  },
-);
+    {
+      generator: 'runtime',
+      checks: {
+        value: (name, value) => {
+          if (typeof value !== 'function') {
+            throw typeError(name, 'a function (outcome) => seconds', value);
+          }
+        },
+      },
+      required: 'value',
+    },
+  );
 
 /**
  * Options of {@link decorrelated}.
@@ -519,7 +526,7 @@ export interface DecorrelatedOptions {
 export const decorrelated: (
   options?: DecorrelatedOptions,
   context?: WaitContext,
-) => WaitIterator<never> = /* @__PURE__ */ described(
+) => WaitIterator<never> = /* @__PURE__ */ withOptionRules(
   function decorrelated(options?: DecorrelatedOptions, context?: WaitContext): WaitIterator<never> {
     const { base = 1 } = options ?? {};
     const cap = options?.maxValue ?? Number.MAX_VALUE;

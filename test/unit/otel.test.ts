@@ -321,3 +321,12 @@ describe('no active span', () => {
     expect(points(metrics.get('backoff.attempts')).map(([, value]) => value)).toEqual([1, 1]);
   });
 });
+
+describe('instrument() options', () => {
+  it('refuses a filter that is not a function, naming it and the value', () => {
+    expect(() => instrument({ filter: 5 as never })).toThrow(TypeError);
+    expect(() => instrument({ filter: 5 as never })).toThrow(
+      'Expected `filter` to be a function, got 5',
+    );
+  });
+});
