@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `backoff-ts` command: see cli.ts. Ctrl-C and SIGTERM stop both the wait and the command.
-import { main } from './cli.js';
+// The `backoff-ts` command: see cli/main.ts. Ctrl-C and SIGTERM stop both the wait and the command.
+import { main } from './cli/main.js';
 
 // The first SIGINT / SIGTERM stops the wait and the command (SIGTERM, then SIGKILL after the
 // grace); a second one kills the command at once.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/main.js';
 import { VirtualClock } from '../../src/testing.js';
 
 const FAILS = join(import.meta.dirname, '..', 'fixtures', 'fails.mjs');

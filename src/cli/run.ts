@@ -1,0 +1,164 @@
+/// <reference types="node" />
+/**
+ * One run of the command: spawned in a process group of its own, its output passed through byte for
+ * byte and matched as it streams by, stopped with SIGTERM and then SIGKILL.
+ *
+ * @module
+ */
+
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+/** A run stopped by `--timeout` counts as exit 124, as GNU `timeout`'s does. */
+export const TIMED_OUT = 124;
+
+/**
+ * The output kept for matching `--until` / `--while`: the last 64 KiB of text, so that memory stays
+ * bounded whatever the output's size (a match must lie within it).
+ */
+const MATCH_WINDOW = 64 * 1024;
+
+/** A command that cannot be run: one line on stderr, exit code 127. */
+export class CannotRun extends Error {
+  override name = 'CannotRun';
+}
+
+/** What one run of the command ended with. */
+export interface Outcome {
+  /** The exit code (128 + the signal number when a signal killed it; 124 when --timeout stopped it). */
+  readonly code: number;
+  /** Did the output match the `--until` / `--while` pattern? */
+  readonly matched: boolean;
+}
+
+/** How one run of the command is made and stopped. */
+export interface RunOptions {
+  /** `--until` / `--while`: the pattern the output is matched against, as it streams by. */
+  readonly pattern: RegExp | undefined;
+  readonly write: (chunk: string | Uint8Array) => void;
+  /** Stops the run: SIGTERM, then SIGKILL after `killAfter` seconds. */
+  readonly stop: AbortSignal;
+  /** Kills the run at once. */
+  readonly kill: AbortSignal | undefined;
+  /** Seconds the run may take before it is stopped and counted as exit 124; Infinity for none. */
+  readonly timeout: number;
+  readonly killAfter: number;
+  /** Run in a process group of its own, signalled as a whole (not `--foreground`). */
+  readonly group: boolean;
+}
+
+/** Matches a pattern against output as it streams by, keeping a bounded window of it. */
+class StreamMatcher {
+  readonly #pattern: RegExp;
+  readonly #decoder = new TextDecoder();
+  #window = '';
+  matched = false;
+  constructor(pattern: RegExp) {
+    this.#pattern = pattern;
+  }
+  push(chunk: Uint8Array): void {
+    if (this.matched) return;
+    const text = this.#window + this.#decoder.decode(chunk, { stream: true });
+    this.matched = this.#pattern.test(text);
+    // Keep the tail, cut at a line start so that `^` never matches in the middle of a line.
+    const cut = text.length - MATCH_WINDOW;
+    if (cut <= 0) this.#window = text;
+    else {
+      const line = text.indexOf('\n', cut);
+      this.#window = line === -1 ? '' : text.slice(line + 1);
+    }
+  }
+}
+
+/**
+ * Runs the command once, passing standard input, output and error through (the output byte for
+ * byte). Stopping sends SIGTERM to the command's process group, then SIGKILL after the grace; the
+ * promise settles only once the command has exited.
+ */
+export function runOnce(
+  command: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<Outcome> {
+  const { pattern, write, stop, kill, timeout, killAfter, group } = options;
+  return new Promise((resolve, reject) => {
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(command, args, {
+        stdio: ['inherit', pattern === undefined ? 'inherit' : 'pipe', 'inherit'],
+        detached: group,
+      });
+    } catch (error) {
+      reject(cannotRun(command, error));
+      return;
+    }
+    const matcher = pattern === undefined ? undefined : new StreamMatcher(pattern);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      write(chunk);
+      matcher?.push(chunk);
+    });
+    const send = (name: NodeJS.Signals): void => {
+      try {
+        // A negative pid signals the whole process group the command leads.
+        if (group && child.pid !== undefined) process.kill(-child.pid, name);
+        else child.kill(name);
+      } catch {
+        // Already gone.
+      }
+    };
+    let timedOut = false;
+    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    const terminate = (): void => {
+      if (killTimer !== undefined) return;
+      send('SIGTERM');
+      killTimer = setTimeout(() => send('SIGKILL'), killAfter * 1000);
+    };
+    const onKill = (): void => send('SIGKILL');
+    const timer = Number.isFinite(timeout)
+      ? setTimeout(() => {
+          timedOut = true;
+          terminate();
+        }, timeout * 1000)
+      : undefined;
+    stop.addEventListener('abort', terminate);
+    kill?.addEventListener('abort', onKill);
+    if (stop.aborted) terminate();
+    if (kill?.aborted) onKill();
+    const cleanUp = (): void => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      stop.removeEventListener('abort', terminate);
+      kill?.removeEventListener('abort', onKill);
+    };
+    child.once('error', (error) => {
+      cleanUp();
+      reject(cannotRun(command, error));
+    });
+    child.once('close', (code, killedBy) => {
+      cleanUp();
+      // As a shell reports it: 128 + the number of the signal that killed the command.
+      const signalled = killedBy === null ? 0 : 128 + (constants.signals[killedBy] ?? 0);
+      resolve({
+        code: timedOut ? TIMED_OUT : (code ?? signalled),
+        matched: matcher?.matched ?? false,
+      });
+    });
+  });
+}
+
+/** Why a command could not be started, in one line. */
+export function cannotRun(command: string, error: unknown): CannotRun {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const why =
+    code === 'ENOENT'
+      ? 'command not found'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : String(message); // Deno without --allow-run / --allow-env: NotCapable
+  return new CannotRun(`cannot run ${shellQuote(command)}: ${why}`);
+}
+
+/** Quotes an argument as a POSIX shell would need it, so that a logged command can be pasted back. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
