@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Plan } from './loop.js';
+import type { Plan } from './plan.js';
 import { type AbortTarget, unwatch, watch } from './signal-watch.js';
 import { ignoreRejection, isThenable } from './validate.js';
 

@@ -6,56 +6,8 @@
  */
 
 import { type Clock, systemClock } from './clock.js';
+import type { RetryBudget } from './types.js';
 import { checkNumber } from './validate.js';
-
-/**
- * What a budget sees of one call. The loop keeps one record per call and passes it to every hook;
- * `memo` is the budget's own note about the call (the token bucket keeps the cost it withdrew).
- *
- * @example
- * ```ts
- * const budget: RetryBudget = { tryRetry: (call) => call.tries < 3 };
- * ```
- */
-export interface BudgetCall {
-  /** Attempts made so far. */
-  tries: number;
-  /** The last attempt's error (exception twins) or value (predicate twins). */
-  outcome: unknown;
-  /** Free for the budget to note something about this call. */
-  memo: unknown;
-}
-
-/**
- * A retry budget. Only `tryRetry` is required; the loop asks it before each retry (never before a
- * first attempt), and a refusal gives up with reason `'budget'`. Hooks may return a Promise (a
- * budget kept in Redis): the async twins await it; in the sync twins that is a `TypeError`.
- *
- * @example
- * ```ts
- * const shared = backoff.tokenBucket();
- * const getUser = backoff.onException(backoff.expo, TypeError, { budget: shared })(fetchUser);
- * const getOrder = backoff.onException(backoff.expo, TypeError, { budget: shared })(fetchOrder);
- * ```
- */
-export interface RetryBudget {
-  /** A call starts, before its first attempt. */
-  onRequest?(call: BudgetCall): unknown;
-  /**
-   * An attempt failed in a way the decorator retries: not after an abort, nor when `giveup` said
-   * stop; the last try's failure (past `maxTries` or `maxTime`) is told too.
-   */
-  onFailure?(call: BudgetCall): unknown;
-  /** The call's last attempt succeeded (`call.tries` attempts in all). */
-  onSuccess?(call: BudgetCall): unknown;
-  /** May the call retry now? `true` (or a Promise of it) lets the retry go ahead. */
-  tryRetry(call: BudgetCall): boolean | PromiseLike<boolean>;
-  /**
-   * `true` when the hooks return Promises (a budget kept in Redis): the sync twins refuse such a
-   * budget when the decorator is made, before any call runs.
-   */
-  readonly async?: boolean;
-}
 
 /**
  * Options of {@link tokenBucket} (the AWS SDK retry quota).

@@ -5,8 +5,8 @@
  */
 
 import { wrapAsync, wrapSync } from './drivers.js';
-import type { Plan } from './loop.js';
 import { catcher, makePlan } from './options.js';
+import type { Plan } from './plan.js';
 import type {
   AsyncDecorator,
   AsyncOptions,

@@ -13,13 +13,12 @@ import {
   Call,
   type Effect,
   Ended,
-  type Limits,
-  type Plan,
   publishFirstSuccess,
   type Run,
   startTime,
   Thrown,
 } from './loop.js';
+import type { Limits, Plan } from './plan.js';
 import { channels } from './telemetry.js';
 import { isThenable, thenableError } from './validate.js';
 

@@ -15,11 +15,9 @@
 
 export { AttemptTimeoutError, attemptSignal } from './attempt.js';
 export {
-  type BudgetCall,
   type Ratio,
   type RatioOptions,
   type RatioState,
-  type RetryBudget,
   ratio,
   type Throttle,
   type ThrottleOptions,
@@ -53,6 +51,7 @@ export type {
   AnyTarget,
   AsyncDecorator,
   AsyncOptions,
+  BudgetCall,
   CallDetails,
   CommonOptions,
   ContextDetails,
@@ -77,6 +76,7 @@ export type {
   PredicateOptionsParameter,
   QuietExceptionOptions,
   RaisingExceptionOptionsParameter,
+  RetryBudget,
   SyncDecorator,
   WaitGenerator,
   WaitOptionsOf,

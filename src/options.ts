@@ -4,12 +4,11 @@
  * @module
  */
 
-import type { RetryBudget } from './budget.js';
 import { type Clock, systemClock } from './clock.js';
 import { fullJitter } from './jitter.js';
 import { backoffLine, defaultLogger, giveupLine, LEVELS } from './logging.js';
-import type { Limits, Plan } from './loop.js';
-import type { AsyncOptions, ExceptionOptions } from './types.js';
+import type { Limits, Plan } from './plan.js';
+import type { AsyncOptions, ExceptionOptions, RetryBudget } from './types.js';
 import { checkNumber, ignoreRejection, isThenable, show, typeError } from './validate.js';
 import { checkWaitOptions, defaultJitterOf } from './wait-gen.js';
 

@@ -19,9 +19,7 @@
 
 import { createHash } from 'node:crypto';
 import {
-  type BudgetCall,
   type RatioOptions,
-  type RetryBudget,
   ratio,
   ratioSettings,
   type ThrottleOptions,
@@ -31,6 +29,7 @@ import {
   tokenBucket,
   tokenBucketSettings,
 } from './budget.js';
+import type { BudgetCall, RetryBudget } from './types.js';
 import { checkNumber, typeError } from './validate.js';
 
 /**

@@ -6,8 +6,9 @@
 
 import { type AttemptGuard, makeAttempt, TimedOut } from './attempt.js';
 import { driveAsync, driveSync } from './drivers.js';
-import { ATTEMPT, begin, type Plan, type Run, Thrown } from './loop.js';
+import { ATTEMPT, begin, type Run, Thrown } from './loop.js';
 import { catcher, makePlan } from './options.js';
+import type { Plan } from './plan.js';
 import type {
   AsyncOptions,
   ContextOptionsParameter,
