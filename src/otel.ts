@@ -79,14 +79,20 @@ function guards(): (handler: (message: unknown) => void) => (message: unknown) =
 
 /**
  * OpenTelemetry's `error.type`: the error's `name` (`TypeError`, `AttemptTimeoutError`, `HttpError`
- * …), else its class's, else `_OTHER`.
+ * …), else the class of a class instance, else `_OTHER` (a plain object's class, `Object`, names no
+ * type of error).
  */
 function errorType(error: unknown): string {
   if (typeof error === 'object' && error !== null) {
     const { name } = error as { name?: unknown };
     if (typeof name === 'string' && name !== '') return name;
     const constructorName = (error as { constructor?: { name?: unknown } }).constructor?.name;
-    if (typeof constructorName === 'string' && constructorName !== '') return constructorName;
+    if (
+      typeof constructorName === 'string' &&
+      constructorName !== '' &&
+      constructorName !== 'Object'
+    )
+      return constructorName;
   }
   return '_OTHER';
 }

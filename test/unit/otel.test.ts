@@ -2,7 +2,7 @@
 // metrics with the in-memory metric exporter.
 
 import diagnostics from 'node:diagnostics_channel';
-import { context, trace } from '@opentelemetry/api';
+import { context, metrics as globalMetrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   AggregationTemporality,
@@ -23,6 +23,8 @@ import {
   CHANNELS,
   constant,
   onException,
+  onPredicate,
+  ratio,
   retryContext,
   tokenBucket,
 } from '../../src/index.js';
@@ -328,5 +330,260 @@ describe('instrument() options', () => {
     expect(() => instrument({ filter: 5 as never })).toThrow(
       'Expected `filter` to be a function, got 5',
     );
+  });
+});
+
+describe('what each metric and event says, pinned', () => {
+  it('names, units, descriptions and the meter: as documented', async () => {
+    const clock = new VirtualClock();
+    const budget = tokenBucket();
+    await onException(constant, TypeError, { ...quiet, clock, interval: 1, maxTries: 2, budget })(
+      async () => {
+        throw new TypeError('x');
+      },
+    )().catch(() => {});
+    await reader.forceFlush();
+    const [resource] = exporter.getMetrics();
+    const [scope] = resource?.scopeMetrics ?? [];
+    expect(scope?.scope.name).toBe('backoff-ts');
+    const descriptors = Object.fromEntries(
+      (scope?.metrics ?? []).map(({ descriptor }) => [
+        descriptor.name,
+        [descriptor.unit, descriptor.description],
+      ]),
+    );
+    expect(descriptors).toEqual({
+      'backoff.attempts': ['{attempt}', 'Attempts of retrying operations, by outcome.'],
+      'backoff.wait.duration': ['s', 'Waits before a retry.'],
+      'backoff.giveups': ['{giveup}', 'Retrying operations that gave up, by reason.'],
+      'backoff.budget.tokens': ['{token}', 'Tokens left in the retry budget of an operation.'],
+    });
+    const waits = (scope?.metrics ?? []).find(
+      ({ descriptor }) => descriptor.name === 'backoff.wait.duration',
+    );
+    const [point] = waits?.dataPoints ?? [];
+    expect((point?.value as { buckets: { boundaries: number[] } }).buckets.boundaries).toEqual([
+      0, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+    ]);
+  });
+
+  it('error.type: the name, else the class of a class instance, else _OTHER; exception.message only as a string', async () => {
+    const clock = new VirtualClock();
+    class Busy {
+      readonly code = 'E_BUSY';
+    }
+    /** Catches whatever is thrown (a class with `Symbol.hasInstance` is a matcher). */
+    class Anything {
+      static [Symbol.hasInstance](_value: unknown): boolean {
+        return true;
+      }
+    }
+    const thrown: unknown[] = [
+      new RangeError('r'),
+      { name: 'Custom', message: 42 },
+      { code: 'E_BUSY' },
+      new Busy(),
+      { name: '' },
+      Object.create(null),
+      'a string',
+      null,
+    ];
+    let index = 0;
+    const wrapped = onException(constant, Anything, {
+      ...quiet,
+      clock,
+      interval: 1,
+      maxTries: thrown.length,
+    })(async () => {
+      throw thrown[index++];
+    });
+    await inSpan(() => wrapped()).catch(() => {});
+    const [span] = spans.getFinishedSpans();
+    expect(
+      span?.events.map(({ name, attributes }) => [
+        name,
+        attributes?.['error.type'],
+        attributes?.['exception.message'],
+      ]),
+    ).toEqual([
+      ['backoff.wait', 'RangeError', 'r'],
+      ['backoff.wait', 'Custom', undefined],
+      ['backoff.wait', '_OTHER', undefined],
+      ['backoff.wait', 'Busy', undefined],
+      ['backoff.wait', '_OTHER', undefined],
+      ['backoff.wait', '_OTHER', undefined],
+      ['backoff.wait', '_OTHER', undefined],
+      ['backoff.giveup', '_OTHER', undefined],
+    ]);
+  });
+});
+
+describe('how points are kept apart, and what is left out', () => {
+  it('one point per name, error type and outcome; no name and no error, no attribute', async () => {
+    const clock = new VirtualClock();
+    const failOnce = (error: unknown) => {
+      let calls = 0;
+      return async () => {
+        calls += 1;
+        if (calls === 1) throw error;
+        return 'ok';
+      };
+    };
+    const options = { ...quiet, clock, interval: 1 };
+    await onException(constant, Error, { ...options, name: 'a' })(failOnce(new TypeError('t')))();
+    await onException(constant, Error, { ...options, name: 'a' })(failOnce(new RangeError('r')))();
+    await onException(constant, Error, { ...options, name: 'b' })(failOnce(new TypeError('t')))();
+    // A predicate twin's failure is a value: no error.type.
+    let polls = 0;
+    await onPredicate(constant, (done: boolean) => !done, { ...options, name: 'poll' })(
+      async () => {
+        polls += 1;
+        return polls > 1;
+      },
+    )();
+    // The block form without a name: no backoff.name.
+    let loops = 0;
+    for await (const attempt of retryContext(TypeError, constant, options)) {
+      await attempt.run(() => {
+        loops += 1;
+        if (loops === 1) throw new TypeError('once');
+      });
+    }
+    const byName = await collected();
+    expect(points(byName.get('backoff.attempts'))).toEqual([
+      [{ 'backoff.name': 'a', 'error.type': 'TypeError', 'backoff.outcome': 'failure' }, 1],
+      [{ 'backoff.name': 'a', 'backoff.outcome': 'success' }, 2],
+      [{ 'backoff.name': 'a', 'error.type': 'RangeError', 'backoff.outcome': 'failure' }, 1],
+      [{ 'backoff.name': 'b', 'error.type': 'TypeError', 'backoff.outcome': 'failure' }, 1],
+      [{ 'backoff.name': 'b', 'backoff.outcome': 'success' }, 1],
+      [{ 'backoff.name': 'poll', 'backoff.outcome': 'failure' }, 1],
+      [{ 'backoff.name': 'poll', 'backoff.outcome': 'success' }, 1],
+      [{ 'error.type': 'TypeError', 'backoff.outcome': 'failure' }, 1],
+      [{ 'backoff.outcome': 'success' }, 1],
+    ]);
+  });
+
+  it('a budget that reports no tokens has no gauge point, nor one that stops reporting them', async () => {
+    // Delta temporality: each collection exports only what was observed in it.
+    stop();
+    const deltas = new InMemoryMetricExporter(AggregationTemporality.DELTA);
+    const deltaReader = new PeriodicExportingMetricReader({
+      exporter: deltas,
+      exportIntervalMillis: 3_600_000,
+    });
+    const provider = new MeterProvider({ readers: [deltaReader] });
+    stop = instrument({ meterProvider: provider });
+    const gauge = async () => {
+      deltas.reset();
+      await deltaReader.forceFlush();
+      const found = deltas
+        .getMetrics()
+        .flatMap((resource) => resource.scopeMetrics)
+        .flatMap((scope) => scope.metrics)
+        .find(({ descriptor }) => descriptor.name === 'backoff.budget.tokens');
+      return points(found);
+    };
+    try {
+      const clock = new VirtualClock();
+      let reportsTokens = true;
+      const budget = {
+        tryRetry: () => true,
+        state: () => (reportsTokens ? { tokens: 7 } : { balance: 1 }),
+      };
+      const failOnce = () => {
+        let calls = 0;
+        return async () => {
+          calls += 1;
+          if (calls === 1) throw new TypeError('x');
+        };
+      };
+      const options = { ...quiet, clock, interval: 1 };
+      await onException(constant, TypeError, { ...options, name: 'tokens', budget })(failOnce())();
+      await onException(constant, TypeError, { ...options, name: 'ratio', budget: ratio() })(
+        failOnce(),
+      )();
+      expect(await gauge()).toEqual([[{ 'backoff.name': 'tokens' }, 7]]);
+      reportsTokens = false;
+      expect(await gauge()).toEqual([]);
+      reportsTokens = true; // forgotten for good once it stopped reporting
+      expect(await gauge()).toEqual([]);
+    } finally {
+      await provider.shutdown();
+    }
+  });
+
+  it('spanEvents: false records the metrics and adds no event', async () => {
+    stop();
+    stop = instrument({ meterProvider, spanEvents: false });
+    const clock = new VirtualClock();
+    let calls = 0;
+    await inSpan(() =>
+      onException(constant, TypeError, { ...quiet, clock, interval: 1, maxTries: 2 })(async () => {
+        calls += 1;
+        throw new TypeError('x');
+      })(),
+    ).catch(() => {});
+    expect(spans.getFinishedSpans()[0]?.events).toEqual([]);
+    expect(points((await collected()).get('backoff.giveups'))).toHaveLength(1);
+  });
+
+  it('a failing subscriber is reported once, as a BackoffTelemetryWarning with its code', async () => {
+    stop();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      stop = instrument({
+        meterProvider,
+        filter: () => {
+          throw new Error('bad filter');
+        },
+      });
+      const clock = new VirtualClock();
+      for (let i = 0; i < 3; i += 1) {
+        await onException(constant, TypeError, { ...quiet, clock, interval: 1, maxTries: 2 })(
+          async () => {
+            throw new TypeError('x');
+          },
+        )().catch(() => {});
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      const ours = warnings.filter(({ name }) => name === 'BackoffTelemetryWarning');
+      expect(ours).toHaveLength(1);
+      expect(ours[0]).toMatchObject({
+        code: 'BACKOFF_TS_TELEMETRY_FAILED',
+        message:
+          'backoff-ts/otel: recording failed (Error: bad filter); it goes on, and its later failures are not reported',
+      });
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('without a meterProvider it records to the global one', async () => {
+    stop();
+    globalMetrics.setGlobalMeterProvider(meterProvider);
+    try {
+      stop = instrument();
+      await onException(constant, TypeError, { ...quiet, maxTries: 1 })(async () => {
+        throw new TypeError('x');
+      })().catch(() => {});
+      expect(points((await collected()).get('backoff.giveups'))).toHaveLength(1);
+    } finally {
+      globalMetrics.disable();
+    }
+  });
+
+  it('refuses to start where the runtime has no diagnostics channels', () => {
+    const host = globalThis.process as { getBuiltinModule?: unknown };
+    const original = host.getBuiltinModule;
+    host.getBuiltinModule = () => undefined;
+    try {
+      expect(() => instrument({ meterProvider })).toThrow(
+        'backoff-ts/otel needs node:diagnostics_channel (process.getBuiltinModule: Node >= 20.16, Bun, Deno); this runtime has none',
+      );
+    } finally {
+      host.getBuiltinModule = original;
+    }
   });
 });

@@ -11,6 +11,7 @@ import {
   retryContext,
   tokenBucket,
 } from '../../src/index.js';
+import { diagnosticsChannel } from '../../src/telemetry.js';
 import { VirtualClock } from '../../src/testing.js';
 import { quiet } from '../helpers.js';
 
@@ -323,5 +324,49 @@ describe('the name option', () => {
       'Expected `name` to be a string, got 5',
     );
     expect(() => onException(constant, Error, { name: null })).not.toThrow();
+  });
+});
+
+describe('finding node:diagnostics_channel', () => {
+  const host = globalThis.process as { getBuiltinModule?: unknown };
+  const original = host.getBuiltinModule;
+  afterEach(() => {
+    host.getBuiltinModule = original;
+  });
+  const fn = () => {};
+
+  it('is the module where it has channels, tracing channels and subscribe', () => {
+    expect(diagnosticsChannel()).toBe(diagnostics);
+    const full = { channel: fn, tracingChannel: fn, subscribe: fn };
+    host.getBuiltinModule = (id: string) => (id === 'node:diagnostics_channel' ? full : undefined);
+    expect(diagnosticsChannel()).toBe(full);
+  });
+
+  it('is nothing where the module lacks a part, is missing, or cannot be had', () => {
+    for (const partial of [
+      { tracingChannel: fn, subscribe: fn },
+      { channel: fn, subscribe: fn },
+      { channel: fn, tracingChannel: fn },
+      { channel: 'no', tracingChannel: fn, subscribe: fn },
+      undefined,
+    ]) {
+      host.getBuiltinModule = () => partial;
+      expect(diagnosticsChannel()).toBeUndefined();
+    }
+    host.getBuiltinModule = () => {
+      throw new Error('denied');
+    };
+    expect(diagnosticsChannel()).toBeUndefined();
+    host.getBuiltinModule = undefined;
+    expect(diagnosticsChannel()).toBeUndefined();
+  });
+
+  it('names the channels as documented', () => {
+    expect(CHANNELS).toEqual({
+      call: 'backoff-ts:call',
+      attempt: 'backoff-ts:attempt',
+      wait: 'backoff-ts:wait',
+      giveup: 'backoff-ts:giveup',
+    });
   });
 });
