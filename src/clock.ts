@@ -92,6 +92,7 @@ class AbortableSleep implements AbortTarget {
     this.#reject = reject;
   }
   abort(reason: unknown): void {
+    // Stryker disable next-line OptionalChaining: the timer is set in the same turn as the signal is watched (sleepFor), and the signal was not aborted then, so it is always set here
     this.timer?.cancel();
     this.#reject(reason);
   }
@@ -150,6 +151,7 @@ export const systemClock: Clock = {
   timer(seconds: number, callback: () => void): () => void {
     checkSeconds(seconds);
     const ms = millis(seconds);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: a fast path; the LongTimer below fires at the same moment (the long-timer test covers the other way)
     if (ms <= MAX_TIMER_MS) {
       const handle = setTimeout(callback, ms);
       return () => clearTimeout(handle);

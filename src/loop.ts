@@ -280,10 +280,13 @@ export function publishFirstSuccess(
 
 /** Runs the `onGiveup` handlers with the last outcome and `reason` (and publishes the give-up). */
 function* notifyGiveup(run: Run, reason: GiveupReason): Generator<Request, void, unknown> {
+  // Stryker disable next-line ConditionalExpression: publishing to a channel nobody listens on does nothing
   const published = channels?.giveup.hasSubscribers === true;
+  // Stryker disable next-line ConditionalExpression: building the details reads nothing (not the clock) and goes nowhere
   if (run.plan.onGiveup === undefined && !published) return;
   const ended = outcomeDetails(run);
   ended.reason = reason;
+  // Stryker disable next-line ConditionalExpression,OptionalChaining: publishing to a channel nobody listens on does nothing; without channels, `published` is false
   if (published) channels?.giveup.publish(message(run, ended));
   if (run.plan.onGiveup !== undefined) yield* notify(run.plan.onGiveup, ended);
 }
@@ -443,7 +446,9 @@ function* playRound(run: Run): Round {
     return givenUp(run, plan.raiseOnGiveup);
   }
 
+  // Stryker disable next-line ConditionalExpression: publishing to a channel nobody listens on does nothing
   const published = channels?.wait.hasSubscribers === true;
+  // Stryker disable next-line ConditionalExpression: building the details reads nothing (not the clock) and goes nowhere
   if (plan.onBackoff !== undefined || published) {
     const backoff = details(run);
     if (run.threw) {
@@ -453,6 +458,7 @@ function* playRound(run: Run): Round {
       backoff.value = run.result;
       backoff.wait = wait;
     }
+    // Stryker disable next-line ConditionalExpression,OptionalChaining: publishing to a channel nobody listens on does nothing; without channels, `published` is false
     if (published) channels?.wait.publish(message(run, backoff));
     if (plan.onBackoff !== undefined) yield* notify(plan.onBackoff, backoff);
   }

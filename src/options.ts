@@ -317,6 +317,7 @@ const OPTIONS = {
     ...plain,
     check: checkSignal,
     takenBy: { asyncOnly: 'a blocking wait cannot be aborted' },
+    // Stryker disable next-line BooleanLiteral: a signal also makes the plan guarded, which keeps the first attempt in the loop
     beforeAttempt: true,
     inPreview: false,
   },
@@ -324,6 +325,7 @@ const OPTIONS = {
     ...plain,
     check: checkTimeout,
     takenBy: { asyncOnly: 'a blocking call cannot be interrupted' },
+    // Stryker disable next-line BooleanLiteral: a timeout also makes the plan guarded, which keeps the first attempt in the loop
     beforeAttempt: true,
     inPreview: false,
   },

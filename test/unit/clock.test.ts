@@ -187,3 +187,41 @@ describe('systemClock', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('systemClock.timer (the `timeout` option’s timer)', () => {
+  const LIMIT_MS = 2 ** 31 - 1;
+  const timer = systemClock.timer as NonNullable<typeof systemClock.timer>;
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('fires once after its seconds; its cancel stops it and leaves no timer', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const fired: string[] = [];
+    timer(1, () => fired.push('kept'));
+    const cancel = timer(1, () => fired.push('cancelled'));
+    cancel();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(fired).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toEqual(['kept']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('past the timer limit, waits its full length in pieces; its cancel stops every piece', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const fired: string[] = [];
+    const seconds = LIMIT_MS / 1000 + 10;
+    timer(seconds, () => fired.push('long'));
+    const cancel = timer(seconds, () => fired.push('cancelled'));
+    await vi.advanceTimersByTimeAsync(LIMIT_MS);
+    expect(fired).toEqual([]);
+    cancel();
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(fired).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toEqual(['long']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -319,3 +319,11 @@ describe('the option table', () => {
     }
   });
 });
+
+describe('the timeout option’s message', () => {
+  it('names the option, what it takes and the value', () => {
+    expect(() => onException(expo, Error, { timeout: 0 })).toThrow(
+      'Expected `timeout` to be a number of seconds > 0 or Infinity, got 0',
+    );
+  });
+});

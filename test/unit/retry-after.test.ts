@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   fibo,
   onException,
+  onPredicate,
   retryAfter,
   type ServerDirected,
   type WaitGenerator,
@@ -129,5 +130,69 @@ describe('retryAfter options', () => {
     expect(() => onException(retryAfter, Error, { maxServerWit: 5 } as never)).toThrow(
       /Unknown option `maxServerWit`/,
     );
+  });
+});
+
+describe('serverWait at its edges', () => {
+  it('reads the status beside the headers, or from the response an error carries, or none', () => {
+    const reset = { 'ratelimit-reset': '5' };
+    expect(serverWait({ status: 429, headers: reset })).toBe(5);
+    expect(serverWait({ headers: reset, response: { status: 429 } })).toBe(5);
+    expect(serverWait({ headers: reset, response: null })).toBeUndefined();
+    expect(serverWait({ headers: reset, response: 429 })).toBeUndefined();
+    expect(serverWait({ status: 503, headers: reset })).toBeUndefined();
+  });
+
+  it('skips a malformed rate-limit header for the next one', () => {
+    expect(
+      serverWait({ status: 429, headers: { 'ratelimit-reset': 'soon', 'x-ratelimit-reset': '7' } }),
+    ).toBe(7);
+  });
+
+  it('takes a reset of exactly 10^9 as a Unix time', () => {
+    const now = 1e12; // ms: 10^9 s
+    expect(serverWait({ status: 429, headers: { 'x-ratelimit-reset': '1000000000' } }, now)).toBe(
+      0,
+    );
+    expect(serverWait({ status: 429, headers: { 'x-ratelimit-reset': '999999999' } }, now)).toBe(
+      999_999_999,
+    );
+  });
+
+  it('takes only whole numbers and dates: no junk before a number, no date without a name in it', () => {
+    expect(serverWait({ headers: { 'retry-after': ' 5 ' } })).toBe(5);
+    expect(serverWait({ headers: { 'retry-after': 'x5' } })).toBeUndefined();
+    expect(serverWait({ headers: { 'retry-after-ms': 'x250' } })).toBeUndefined();
+    // Date.parse reads '2026-12-02' as a date, but an HTTP-date always names its day and month.
+    expect(serverWait({ headers: { 'retry-after': '2026-12-02' } })).toBeUndefined();
+    expect(
+      serverWait(
+        { headers: { 'retry-after': 'Wed, 02 Dec 2026 00:00:10 GMT' } },
+        Date.UTC(2026, 11, 2),
+      ),
+    ).toBe(10);
+  });
+});
+
+describe('retryAfter on responses (no network)', () => {
+  const respond = (status: number, headers: Record<string, string> = {}) =>
+    new Response(null, { status, headers });
+
+  it('waits what the server says; without a usable header the fallback decides, jittered', async () => {
+    const answers = [
+      respond(503, { 'retry-after': '3' }),
+      respond(503),
+      respond(503, { 'retry-after': 'soon' }),
+      respond(200),
+    ];
+    const clock = new VirtualClock();
+    const get = onPredicate(retryAfter, (response: Response) => response.status === 503, {
+      clock,
+      logger: null,
+      jitter: (seconds: number) => seconds / 2,
+    })(async () => answers.shift() as Response);
+    expect((await get()).status).toBe(200);
+    // 3 s from the server (never jittered); then expo's 1 and 2, halved by the jitter.
+    expect(clock.sleeps).toEqual([3, 0.5, 1]);
   });
 });

@@ -1,7 +1,7 @@
 // Telemetry through node:diagnostics_channel: the channels, their payloads, the `name` option.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CHANNELS,
   constant,
@@ -368,5 +368,105 @@ describe('finding node:diagnostics_channel', () => {
       wait: 'backoff-ts:wait',
       giveup: 'backoff-ts:giveup',
     });
+  });
+});
+
+describe('where there is no node:diagnostics_channel (a browser)', () => {
+  it('every form runs, and nothing is published', async () => {
+    const host = globalThis.process as { getBuiltinModule?: unknown };
+    const original = host.getBuiltinModule;
+    host.getBuiltinModule = () => undefined;
+    vi.resetModules();
+    let core: typeof import('../../src/index.js');
+    try {
+      core = await import('../../src/index.js');
+    } finally {
+      host.getBuiltinModule = original;
+    }
+    listener = listen();
+    const clock = new VirtualClock();
+    const events: string[] = [];
+    const options = {
+      ...quiet,
+      clock,
+      interval: 1,
+      maxTries: 2,
+      budget: core.tokenBucket(),
+      onBackoff: () => events.push('backoff'),
+      onGiveup: () => events.push('giveup'),
+    };
+    let calls = 0;
+    const flaky = async () => {
+      calls += 1;
+      if (calls % 2 === 1) throw new TypeError('once');
+      return calls;
+    };
+    expect(await core.onException(core.constant, TypeError, options)(flaky)()).toBe(2);
+    expect(await core.onException(core.constant, TypeError, { ...quiet, clock })(flaky)()).toBe(4);
+    await expect(
+      core.onException(
+        core.constant,
+        TypeError,
+        options,
+      )(async function down() {
+        throw new TypeError('down');
+      })(),
+    ).rejects.toThrow('down');
+    expect(
+      core.onExceptionSync(core.constant, TypeError, { ...options, budget: undefined })(() => 5)(),
+    ).toBe(5);
+    expect(
+      await core.onPredicate(core.constant, (n: number) => n < 1, options)(async () => 1)(),
+    ).toBe(1);
+    const block = async () => {
+      for await (const attempt of core.retryContext(TypeError, core.constant, options)) {
+        await attempt.run(() => {
+          throw new TypeError('block');
+        });
+      }
+    };
+    await expect(block()).rejects.toThrow('block');
+    expect(events).toEqual(['backoff', 'backoff', 'giveup', 'backoff', 'giveup']);
+    expect(listener.seen).toEqual([]);
+  });
+});
+
+describe('what a message leaves out', () => {
+  it('has no budget field where the call has no budget', async () => {
+    listener = listen();
+    const clock = new VirtualClock();
+    await onException(constant, TypeError, { ...quiet, clock, interval: 1, maxTries: 3 })(
+      flakyTwice(),
+    )(1);
+    const messages = [...listener.of('attempt'), ...listener.of('wait')];
+    expect(messages).toHaveLength(5);
+    expect(messages.some((message) => 'budget' in message)).toBe(false);
+  });
+
+  it('a call trace carries a copy of the arguments: a subscriber that changes it changes no attempt', async () => {
+    const seen: unknown[][] = [];
+    const start = (message: unknown) => {
+      (message as { args: unknown[] }).args[0] = 'changed';
+    };
+    const tracing = diagnostics.tracingChannel(CHANNELS.call);
+    const handlers = { start, end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    tracing.subscribe(handlers);
+    try {
+      const clock = new VirtualClock();
+      let calls = 0;
+      await onException(constant, TypeError, { ...quiet, clock, interval: 1 })(
+        async (...args: unknown[]) => {
+          seen.push(args);
+          calls += 1;
+          if (calls === 1) throw new TypeError('once');
+        },
+      )('original');
+      onExceptionSync(constant, TypeError, { ...quiet, clock })((...args: unknown[]) => {
+        seen.push(args);
+      })('original');
+    } finally {
+      tracing.unsubscribe(handlers);
+    }
+    expect(seen).toEqual([['original'], ['original'], ['original']]);
   });
 });

@@ -248,3 +248,9 @@ describe('the default clock under @sinonjs/fake-timers', () => {
     }
   });
 });
+
+describe('preview and the per-attempt timeout', () => {
+  it('leaves `timeout` out too: it acts on attempts, which a preview does not make', () => {
+    expect(preview(expo, { timeout: 5, maxTries: 4, jitter: null })).toEqual([1, 2, 4]);
+  });
+});

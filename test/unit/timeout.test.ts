@@ -15,7 +15,7 @@ import {
   retryContext,
   retryContextSync,
 } from '../../src/index.js';
-import { VirtualClock } from '../../src/testing.js';
+import { seededRandom, VirtualClock } from '../../src/testing.js';
 import { quiet } from '../helpers.js';
 
 /** A target whose attempts take the given virtual seconds each (then resolve with `value`). */
@@ -727,5 +727,65 @@ describe('VirtualClock as a timer queue', () => {
     await chain.then(() => log.push(`microtasks@${clock.now()}`));
     await sleeping;
     expect(log).toEqual(['microtasks@0', 'slept@5']);
+  });
+});
+
+describe('attemptSignal() where the loop makes the attempt', () => {
+  it('throws without `timeout` or `signal`, also when handlers keep the first attempt in the loop', async () => {
+    const message = /attemptSignal\(\) was called outside an attempt/;
+    const wrapped = onException(constant, Error, { ...quiet, maxTries: 1, onTry: () => {} })(
+      async () => attemptSignal(),
+    );
+    await expect(wrapped()).rejects.toThrow(message);
+  });
+});
+
+describe('VirtualClock’s queue, exhaustively', () => {
+  it('fires any mix of timers by time, then by the order they were set, cancelled ones never', async () => {
+    const random = seededRandom(11);
+    const clock = new VirtualClock({ autoAdvance: false });
+    const expected: { due: number; id: number }[] = [];
+    const fired: number[] = [];
+    for (let id = 0; id < 500; id += 1) {
+      const due = Math.floor(random() * 40) / 4; // many ties
+      const cancel = clock.timer(due, () => fired.push(id));
+      if (random() < 0.3) cancel();
+      else expected.push({ due, id });
+    }
+    expected.sort((a, b) => a.due - b.due || a.id - b.id);
+    await clock.runAll();
+    expect(fired).toEqual(expected.map(({ id }) => id));
+  });
+
+  it('without autoAdvance, time stands still however long the test waits', async () => {
+    const clock = new VirtualClock({ autoAdvance: false });
+    let woke = false;
+    void clock.sleep(1).then(() => {
+      woke = true;
+    });
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(woke).toBe(false);
+    expect(clock.now()).toBe(0);
+    expect(clock.pending).toBe(1);
+  });
+
+  it('runAll fires up to 100,000 timers, and says so past that', async () => {
+    const chain = (clock: VirtualClock, count: number) => {
+      let left = count;
+      const next = (): void => {
+        left -= 1;
+        if (left > 0) clock.timer(1, next);
+      };
+      clock.timer(1, next);
+    };
+    const enough = new VirtualClock({ autoAdvance: false });
+    chain(enough, 100_000);
+    await enough.runAll();
+    expect(enough.now()).toBe(100_000);
+    const tooMany = new VirtualClock({ autoAdvance: false });
+    chain(tooMany, 100_001);
+    await expect(tooMany.runAll()).rejects.toThrow(
+      'runAll fired 100000 timers and more are pending: does the code set a new timer for each one?',
+    );
   });
 });
