@@ -270,6 +270,7 @@ export function makeAttempt(
 ): unknown {
   if (guard !== undefined) return guard.run(target, self, args);
   // The common case, no attempt around this one, costs one comparison.
+  // Stryker disable next-line ConditionalExpression: a fast path; the general one below gives the same result
   if (current === undefined) return invoke(target, self, args);
   const outer = current;
   current = undefined;

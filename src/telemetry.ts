@@ -138,6 +138,7 @@ export function diagnosticsChannel(): DiagnosticsChannel | undefined {
       | undefined;
     // A runtime with channels but no tracing channels publishes nothing rather than half.
     if (
+      // Stryker disable next-line OptionalChaining: without the module, reading it throws, and the catch below says the same
       typeof module?.channel !== 'function' ||
       typeof module.tracingChannel !== 'function' ||
       typeof module.subscribe !== 'function'
@@ -145,6 +146,7 @@ export function diagnosticsChannel(): DiagnosticsChannel | undefined {
       return undefined;
     }
     return module as DiagnosticsChannel;
+    // Stryker disable next-line BlockStatement: an empty catch returns undefined too
   } catch {
     return undefined;
   }

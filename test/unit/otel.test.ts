@@ -2,6 +2,8 @@
 // metrics with the in-memory metric exporter.
 
 import diagnostics from 'node:diagnostics_channel';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { context, metrics as globalMetrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -584,6 +586,168 @@ describe('how points are kept apart, and what is left out', () => {
       );
     } finally {
       host.getBuiltinModule = original;
+    }
+  });
+});
+
+describe('what otel leaves out, and what stop() ends', () => {
+  /** A meter provider with delta temporality: each collection exports what was observed in it. */
+  function deltaProvider() {
+    const deltas = new InMemoryMetricExporter(AggregationTemporality.DELTA);
+    const deltaReader = new PeriodicExportingMetricReader({
+      exporter: deltas,
+      exportIntervalMillis: 3_600_000,
+    });
+    const provider = new MeterProvider({ readers: [deltaReader] });
+    const collect = async (name: string) => {
+      deltas.reset();
+      await deltaReader.forceFlush();
+      const found = deltas
+        .getMetrics()
+        .flatMap((resource) => resource.scopeMetrics)
+        .flatMap((scope) => scope.metrics)
+        .find(({ descriptor }) => descriptor.name === name);
+      return points(found);
+    };
+    return { provider, collect };
+  }
+
+  it('no backoff.name attribute at all where the operation has no name', async () => {
+    const clock = new VirtualClock();
+    const budget = tokenBucket();
+    let loops = 0;
+    for await (const attempt of retryContext(TypeError, constant, { ...quiet, clock, budget })) {
+      await attempt.run(() => {
+        loops += 1;
+        if (loops === 1) throw new TypeError('once');
+      });
+    }
+    const byName = await collected();
+    const attributes = [
+      ...points(byName.get('backoff.attempts')),
+      ...points(byName.get('backoff.budget.tokens')),
+    ].map(([attrs]) => attrs);
+    expect(attributes).toHaveLength(3);
+    expect(attributes.some((attrs) => 'backoff.name' in attrs)).toBe(false);
+  });
+
+  it('an anonymous class’s instance is _OTHER', async () => {
+    const clock = new VirtualClock();
+    const Anonymous = (() => class {})();
+    await inSpan(() =>
+      onException(constant, Anonymous, { ...quiet, clock, maxTries: 1 })(async () => {
+        throw new Anonymous();
+      })(),
+    ).catch(() => {});
+    const [span] = spans.getFinishedSpans();
+    expect(span?.events[0]?.attributes?.['error.type']).toBe('_OTHER');
+  });
+
+  it('budgets whose state() has no number of tokens, or no state(), record no gauge and break nothing', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const clock = new VirtualClock();
+      const budgets = [
+        { tryRetry: () => true },
+        { tryRetry: () => true, state: () => undefined },
+        { tryRetry: () => true, state: () => ({ tokens: '7' }) },
+      ];
+      for (const [index, budget] of budgets.entries()) {
+        let calls = 0;
+        await onException(constant, TypeError, {
+          ...quiet,
+          clock,
+          interval: 1,
+          budget,
+          name: `b${index}`,
+        })(async () => {
+          calls += 1;
+          if (calls === 1) throw new TypeError('once');
+        })();
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      const byName = await collected();
+      expect(points(byName.get('backoff.budget.tokens'))).toEqual([]);
+      expect(points(byName.get('backoff.attempts'))).toHaveLength(6);
+      expect(warnings.map(({ name }) => name)).not.toContain('BackoffTelemetryWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('stop() ends the observations at the next collection; a second stop() does nothing', async () => {
+    stop();
+    const { provider, collect } = deltaProvider();
+    stop = instrument({ meterProvider: provider });
+    try {
+      const clock = new VirtualClock();
+      const budget = tokenBucket();
+      await onException(constant, TypeError, { ...quiet, clock, maxTries: 1, budget })(async () => {
+        throw new TypeError('x');
+      })().catch(() => {});
+      expect(await collect('backoff.attempts')).toHaveLength(1);
+      expect(await collect('backoff.budget.tokens')).toHaveLength(1);
+      stop();
+      stop();
+      expect(await collect('backoff.attempts')).toEqual([]);
+      expect(await collect('backoff.giveups')).toEqual([]);
+      expect(await collect('backoff.budget.tokens')).toEqual([]);
+    } finally {
+      await provider.shutdown();
+    }
+  });
+
+  it('a budget collected by the GC leaves the gauge, without an error', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    stop();
+    const { provider, collect } = deltaProvider();
+    stop = instrument({ meterProvider: provider });
+    try {
+      const clock = new VirtualClock();
+      const failing = (name: string, budget: object) =>
+        onException(constant, TypeError, { ...quiet, clock, maxTries: 1, budget, name } as never)(
+          async () => {
+            throw new TypeError('x');
+          },
+        )().catch(() => {});
+      await (async () => failing('gone', tokenBucket()))();
+      const kept = tokenBucket({ capacity: 9 });
+      await failing('kept', kept);
+      for (let i = 0; i < 5; i += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+      }
+      // The collected one is dropped; the one observed after it still is.
+      expect(await collect('backoff.budget.tokens')).toEqual([[{ 'backoff.name': 'kept' }, 9]]);
+    } finally {
+      await provider.shutdown();
+    }
+  });
+});
+
+describe('filter, on every kind of point and event', () => {
+  it('records nothing of an operation it leaves out: no attempt, wait, give-up or event', async () => {
+    stop();
+    stop = instrument({ meterProvider, filter: (name) => name !== 'dropped' });
+    const clock = new VirtualClock();
+    await inSpan(() =>
+      onException(constant, TypeError, {
+        ...quiet,
+        clock,
+        interval: 1,
+        maxTries: 2,
+        name: 'dropped',
+      })(async () => {
+        throw new TypeError('x');
+      })(),
+    ).catch(() => {});
+    expect(spans.getFinishedSpans()[0]?.events).toEqual([]);
+    const byName = await collected();
+    for (const name of ['backoff.attempts', 'backoff.wait.duration', 'backoff.giveups']) {
+      expect(byName.get(name)?.dataPoints ?? []).toEqual([]);
     }
   });
 });
