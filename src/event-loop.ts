@@ -21,11 +21,13 @@ export interface EventLoopTimers {
  */
 export function yieldOnce(timers: EventLoopTimers): Promise<void> {
   return new Promise<void>((resolve) => {
-    const { setImmediate: immediate, MessageChannel: Channel } = timers;
+    // Called unbound: a host's timer function called on another object throws "Illegal
+    // invocation" (browsers, workerd); called with no `this`, it uses the global one.
+    const { setImmediate: immediate, setTimeout: timeout, MessageChannel: Channel } = timers;
     if (typeof immediate === 'function') {
       immediate(resolve);
     } else if (typeof Channel !== 'function') {
-      timers.setTimeout(resolve, 0);
+      timeout(resolve, 0);
     } else {
       const channel = new Channel();
       channel.port1.onmessage = () => {

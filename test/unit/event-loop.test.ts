@@ -30,6 +30,20 @@ describe('yieldOnce', () => {
     expect(setTimeout).not.toHaveBeenCalled();
   });
 
+  it('calls the timer functions unbound, as hosts that check their receiver require', async () => {
+    const strict = (name: string, real: (callback: () => void, ms?: number) => unknown) =>
+      function (this: unknown, callback: () => void, ms?: number) {
+        if (this !== undefined && this !== globalThis)
+          throw new TypeError(`Illegal invocation of ${name}`);
+        return real(callback, ms);
+      };
+    await yieldOnce({ setTimeout: strict('setTimeout', globalThis.setTimeout) });
+    await yieldOnce({
+      setImmediate: strict('setImmediate', globalThis.setImmediate),
+      setTimeout: globalThis.setTimeout,
+    });
+  });
+
   it('else a timer of 0 ms', async () => {
     const setTimeout = vi.fn((callback: () => void, ms: number) =>
       globalThis.setTimeout(callback, ms),
