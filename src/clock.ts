@@ -114,6 +114,57 @@ function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<voi
   });
 }
 
+/** `performance.now()` in seconds. */
+function now(): number {
+  return performance.now() / 1000;
+}
+
+/** Waits `seconds` (0: one turn of the event loop), rejecting with `signal.reason` on abort. */
+function sleep(seconds: number, signal?: AbortSignal): Promise<void> {
+  try {
+    checkSeconds(seconds);
+    if (signal?.aborted) throw signal.reason;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return seconds === 0 ? yieldOnce(globalThis) : sleepFor(seconds, signal);
+}
+
+/** Calls `callback` in `seconds`; returns the function that cancels it. */
+function timer(seconds: number, callback: () => void): () => void {
+  checkSeconds(seconds);
+  const ms = millis(seconds);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: a fast path; the LongTimer below fires at the same moment (the long-timer test covers the other way)
+  if (ms <= MAX_TIMER_MS) {
+    const handle = setTimeout(callback, ms);
+    return () => clearTimeout(handle);
+  }
+  const long = new LongTimer(ms, callback);
+  return () => long.cancel();
+}
+
+/** Blocks the thread for `seconds` with `Atomics.wait`. */
+function sleepSync(seconds: number): void {
+  checkSeconds(seconds);
+  if (seconds === 0) return;
+  if (typeof SharedArrayBuffer !== 'function') {
+    throw new TypeError(
+      'systemClock.sleepSync cannot block here: SharedArrayBuffer is unavailable. ' +
+        'Use the async twin (onException / onPredicate / retryContext) instead.',
+    );
+  }
+  blocker ??= new Int32Array(new SharedArrayBuffer(4));
+  try {
+    Atomics.wait(blocker, 0, 0, seconds * 1000);
+  } catch (cause) {
+    throw new TypeError(
+      'systemClock.sleepSync cannot block on this thread (a browser main thread?). ' +
+        'Use the async twin (onException / onPredicate / retryContext) instead.',
+      { cause },
+    );
+  }
+}
+
 /**
  * The default clock: `performance.now()` for time, timers for `sleep` and `Atomics.wait` for
  * `sleepSync`. Globals are looked up on each call, not at import, so vitest, jest and
@@ -133,51 +184,15 @@ function sleepFor(seconds: number, signal: AbortSignal | undefined): Promise<voi
  * const elapsed = systemClock.now() - start; // seconds
  * ```
  */
-export const systemClock: Clock = {
-  now(): number {
-    return performance.now() / 1000;
-  },
+export const systemClock: Clock = { now, sleep, sleepSync, timer };
 
-  sleep(seconds: number, signal?: AbortSignal): Promise<void> {
-    try {
-      checkSeconds(seconds);
-      if (signal?.aborted) throw signal.reason;
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return seconds === 0 ? yieldOnce(globalThis) : sleepFor(seconds, signal);
-  },
+/**
+ * The default clock of the async twins: {@link systemClock} without the blocking sleep, which they
+ * never call, so that a bundle of them leaves it out (about 330 B minified).
+ *
+ * @internal
+ */
+export const waitingClock = { now, sleep, timer } as Clock;
 
-  timer(seconds: number, callback: () => void): () => void {
-    checkSeconds(seconds);
-    const ms = millis(seconds);
-    // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: a fast path; the LongTimer below fires at the same moment (the long-timer test covers the other way)
-    if (ms <= MAX_TIMER_MS) {
-      const handle = setTimeout(callback, ms);
-      return () => clearTimeout(handle);
-    }
-    const timer = new LongTimer(ms, callback);
-    return () => timer.cancel();
-  },
-
-  sleepSync(seconds: number): void {
-    checkSeconds(seconds);
-    if (seconds === 0) return;
-    if (typeof SharedArrayBuffer !== 'function') {
-      throw new TypeError(
-        'systemClock.sleepSync cannot block here: SharedArrayBuffer is unavailable. ' +
-          'Use the async twin (onException / onPredicate / retryContext) instead.',
-      );
-    }
-    blocker ??= new Int32Array(new SharedArrayBuffer(4));
-    try {
-      Atomics.wait(blocker, 0, 0, seconds * 1000);
-    } catch (cause) {
-      throw new TypeError(
-        'systemClock.sleepSync cannot block on this thread (a browser main thread?). ' +
-          'Use the async twin (onException / onPredicate / retryContext) instead.',
-        { cause },
-      );
-    }
-  },
-};
+/** The default clock of the blocking twins, which only read time and block. @internal */
+export const blockingClock = { now, sleepSync } as Clock;

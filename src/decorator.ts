@@ -4,6 +4,7 @@
  * @module
  */
 
+import { blockingClock, type Clock, waitingClock } from './clock.js';
 import { wrapAsync, wrapSync } from './drivers.js';
 import { catcher, makePlan } from './options.js';
 import type { Plan } from './plan.js';
@@ -23,6 +24,16 @@ import { typeError } from './validate.js';
 
 type Target = (...args: never[]) => unknown;
 type Wrap = (plan: Plan, target: Target) => (...args: unknown[]) => unknown;
+
+/** What tells the twins apart: the driver and the default clock (each with only what it uses). */
+interface Twin {
+  readonly sync: boolean;
+  readonly wrap: Wrap;
+  readonly clock: Clock;
+}
+// Two objects, so that a bundle holds only the twin it uses.
+const ASYNC: Twin = { sync: false, wrap: wrapAsync, clock: waitingClock };
+const SYNC: Twin = { sync: true, wrap: wrapSync, clock: blockingClock };
 
 /** Python's `operator.not_`: retry while the value is falsy. */
 const falsy = (value: unknown): boolean => !value;
@@ -108,15 +119,7 @@ export function onException<W extends WaitGenerator, const E extends ErrorClass>
   options: QuietExceptionOptions<W, InstanceOf<E>, AsyncOptions>,
 ): AsyncDecorator<undefined>;
 export function onException(wait: unknown, exception: unknown, options?: unknown): unknown {
-  return makeDecorator(
-    'onException',
-    false,
-    wrapAsync,
-    wait,
-    catcher(exception),
-    undefined,
-    options,
-  );
+  return makeDecorator('onException', ASYNC, wait, catcher(exception), undefined, options);
 }
 
 /**
@@ -149,31 +152,23 @@ export function onExceptionSync<W extends WaitGenerator, const E extends ErrorCl
   options: QuietExceptionOptions<W, InstanceOf<E>>,
 ): SyncDecorator<undefined>;
 export function onExceptionSync(wait: unknown, exception: unknown, options?: unknown): unknown {
-  return makeDecorator(
-    'onExceptionSync',
-    true,
-    wrapSync,
-    wait,
-    catcher(exception),
-    undefined,
-    options,
-  );
+  return makeDecorator('onExceptionSync', SYNC, wait, catcher(exception), undefined, options);
 }
 
 /**
- * Makes one of the four decorators: the twins differ only in the driver (passed in, so that a
- * bundle holds only the drivers it uses).
+ * Makes one of the four decorators: the twins differ only in the driver and the default clock
+ * (passed in, so that a bundle holds only what the twins it uses need).
  */
 function makeDecorator(
   api: string,
-  sync: boolean,
-  wrap: Wrap,
+  twin: Twin,
   wait: unknown,
   catches: Plan['catches'],
   predicate: Plan['predicate'],
   options: unknown,
 ): unknown {
-  const plan = makePlan({ api, wait, catches, predicate, options, sync, blockForm: false });
+  const { sync, clock, wrap } = twin;
+  const plan = makePlan({ api, wait, catches, predicate, options, sync, clock, blockForm: false });
   return decoratorFor(api, plan, wrap);
 }
 
@@ -210,15 +205,7 @@ export function onPredicate<W extends WaitGenerator>(
   ...options: PredicateOptionsParameter<W, AsyncOptions>
 ): AsyncDecorator;
 export function onPredicate(wait: unknown, predicate?: unknown, options?: unknown): unknown {
-  return makeDecorator(
-    'onPredicate',
-    false,
-    wrapAsync,
-    wait,
-    never,
-    checkPredicate(predicate),
-    options,
-  );
+  return makeDecorator('onPredicate', ASYNC, wait, never, checkPredicate(predicate), options);
 }
 
 /**
@@ -245,13 +232,5 @@ export function onPredicateSync<W extends WaitGenerator>(
   ...options: PredicateOptionsParameter<W>
 ): SyncDecorator;
 export function onPredicateSync(wait: unknown, predicate?: unknown, options?: unknown): unknown {
-  return makeDecorator(
-    'onPredicateSync',
-    true,
-    wrapSync,
-    wait,
-    never,
-    checkPredicate(predicate),
-    options,
-  );
+  return makeDecorator('onPredicateSync', SYNC, wait, never, checkPredicate(predicate), options);
 }

@@ -6,20 +6,19 @@
  */
 
 import { makeAttempt } from './attempt.js';
+import { active, Call } from './lifecycle.js';
 import {
   ATTEMPT,
   afterFirst,
   begin,
-  Call,
   type Effect,
   Ended,
-  publishFirstSuccess,
-  type Run,
+  endFirstSuccess,
+  Run,
   startTime,
   Thrown,
 } from './loop.js';
-import type { Limits, Plan } from './plan.js';
-import { channels } from './telemetry.js';
+import type { Around, Limits, Plan } from './plan.js';
 import { isThenable, thenableError } from './validate.js';
 
 type Target = (...args: never[]) => unknown;
@@ -92,28 +91,40 @@ function checkNotThenable(value: unknown): void {
   if (isThenable(value)) throw thenableError('The target', value, ASYNC_HINT);
 }
 
-/** The context of a call's trace: the operation's name, the target, a copy of the arguments. */
-function callMessage(plan: Plan, target: Target, args: readonly unknown[]): object {
-  return { name: plan.name ?? (target.name || undefined), target, args: args.slice() };
-}
-
 /**
- * A call whose trace someone observes: it runs the whole loop inside the `call` tracing channel, so
- * that the stores bound to it span every attempt.
+ * A call that something wraps (the `call` tracing channel, while observed): the whole loop runs
+ * inside it, so that the stores bound to it span every attempt.
  */
-function tracedAsync(plan: Plan, target: Target, self: unknown, args: unknown[]): Promise<unknown> {
-  return (channels as NonNullable<typeof channels>).call.tracePromise(
+function aroundAsync(plan: Plan, target: Target, self: unknown, args: unknown[]): Promise<unknown> {
+  return (plan.around as Around).async(
     async () => driveAsync(begin(plan, target, self, args), undefined),
-    callMessage(plan, target, args),
+    plan,
+    target,
+    args,
   );
 }
 
 /** The same for the sync twins. */
-function tracedSync(plan: Plan, target: Target, self: unknown, args: unknown[]): unknown {
-  return (channels as NonNullable<typeof channels>).call.traceSync(
+function aroundSync(plan: Plan, target: Target, self: unknown, args: unknown[]): unknown {
+  return (plan.around as Around).sync(
     () => driveSync(begin(plan, target, self, args), undefined),
-    callMessage(plan, target, args),
+    plan,
+    target,
+    args,
   );
+}
+
+/** Ends a first attempt that succeeded outside the loop, for the publishers that listen. */
+function endFirst(
+  plan: Plan,
+  limits: Limits,
+  start: number,
+  target: Target,
+  self: unknown,
+  args: unknown[],
+  value: unknown,
+): void {
+  endFirstSuccess(new Run(plan, limits, start, target, self, args), value);
 }
 
 /**
@@ -123,7 +134,7 @@ function tracedSync(plan: Plan, target: Target, self: unknown, args: unknown[]):
  */
 export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => Promise<unknown> {
   return function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    if (channels?.call.hasSubscribers) return tracedAsync(plan, target, this, args);
+    if (plan.around?.active()) return aroundAsync(plan, target, this, args);
     let start: number;
     let limits: Limits;
     let value: unknown;
@@ -147,9 +158,9 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     }
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
     if (plan.inlineSuccess) {
-      if (!channels?.attempt.hasSubscribers) return Promise.resolve(value).then(undefined, retry);
+      if (!active(plan.on.attemptEnd)) return Promise.resolve(value).then(undefined, retry);
       return Promise.resolve(value).then((result) => {
-        publishFirstSuccess(plan, limits, start, target, this, args, result);
+        endFirst(plan, limits, start, target, this, args, result);
         return result;
       }, retry);
     }
@@ -163,7 +174,7 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
 /** Wraps `target` with the sync twin of the loop, with the same first-attempt fast path. */
 export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]): unknown {
-    if (channels?.call.hasSubscribers) return tracedSync(plan, target, this, args);
+    if (plan.around?.active()) return aroundSync(plan, target, this, args);
     // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
     if (!plan.inlineFirstAttempt) return driveSync(begin(plan, target, this, args), undefined);
     const start = startTime(plan);
@@ -177,9 +188,7 @@ export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => un
     checkNotThenable(value);
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
     if (plan.inlineSuccess) {
-      if (channels?.attempt.hasSubscribers) {
-        publishFirstSuccess(plan, limits, start, target, this, args, value);
-      }
+      if (active(plan.on.attemptEnd)) endFirst(plan, limits, start, target, this, args, value);
       return value;
     }
     return driveSync(afterFirst(plan, limits, start, target, this, args), value);

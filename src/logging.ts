@@ -4,6 +4,7 @@
  * @module
  */
 
+import { operationName } from './lifecycle.js';
 import type { Logger } from './types.js';
 import { isThenable } from './validate.js';
 
@@ -91,11 +92,10 @@ function renderUnguarded(outcome: unknown): string {
   }
 }
 
+/** Who backs off or gives up, in a log line: the operation's name, else what it is. */
 function subject(details: Details, name: string | undefined): string {
-  if (name !== undefined) return name;
-  const target = details.target as { name?: unknown } | undefined;
-  if (target === undefined) return 'retryContext';
-  return String(target.name) || '<anonymous>';
+  const target = details.target as ((...args: never[]) => unknown) | undefined;
+  return operationName(name, target) ?? (target === undefined ? 'retryContext' : '<anonymous>');
 }
 
 function outcomeOf(details: Details): unknown {

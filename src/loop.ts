@@ -1,21 +1,34 @@
 /**
  * The retry loop, written once: generators that decide and describe the work (attempt, call a
  * user callback, sleep) as effects, which a sync or an async driver performs (see `drivers.ts`).
- * They hold every decision of the contract's section 5, so the twins cannot drift apart.
+ * They hold every decision of the contract's section 5, so the twins cannot drift apart; what only
+ * observes the call — handlers, log lines, the budget's bookkeeping, telemetry — listens on the
+ * stages the loop announces (`lifecycle.ts`).
  *
  * @module
  */
 
 import { AttemptGuard, TimedOut } from './attempt.js';
 import type { Clock } from './clock.js';
+import {
+  backoffDetails,
+  ERRED,
+  emit,
+  FAILED,
+  giveupDetails,
+  NOTHING,
+  outcomeDetails,
+  SUCCEEDED,
+  successDetails,
+  tryDetails,
+} from './events.js';
+import { Call } from './lifecycle.js';
 import type { Limits, Plan } from './plan.js';
 import type { ServerDirected } from './retry-after.js';
-import { channels } from './telemetry.js';
 import type { BudgetCall, GiveupReason, RetryBudget } from './types.js';
 import { ignoreRejection, isThenable, show } from './validate.js';
 
 type Callback = (...args: never[]) => unknown;
-type Details = Record<string, unknown>;
 
 /** The state of one call of a wrapped function (or one block-form loop). */
 export class Run {
@@ -65,14 +78,11 @@ export class Run {
 
   /**
    * Lets go of the last outcome before a wait, unless an abort during the wait can still report it
-   * (the `onGiveup` handlers of a predicate twin with a signal): a bare loop holds no failed
-   * attempt's error (with its stack, or a whole response) while it waits, and neither does this.
+   * (`plan.keepsOutcome`): a bare loop holds no failed attempt's error (with its stack, or a whole
+   * response) while it waits, and neither does this.
    */
   forgetOutcome(): void {
-    const { plan } = this;
-    if (plan.predicate !== undefined && plan.signal !== undefined && plan.onGiveup !== undefined) {
-      return;
-    }
+    if (this.plan.keepsOutcome) return;
     this.result = undefined;
     if (this.budgetCall !== undefined) this.budgetCall.outcome = undefined;
   }
@@ -106,22 +116,6 @@ export class Thrown {
 
 /** The effect that asks the driver for an attempt; the next step takes its outcome. */
 export const ATTEMPT: unique symbol = Symbol('attempt');
-
-/**
- * The effect that calls a user callback (a handler, `giveup`, the predicate, a budget's method): the
- * driver resumes the loop with its (awaited) result; its error ends the call.
- */
-export class Call {
-  readonly fn: Callback;
-  readonly args: readonly unknown[];
-  /** `this` for the call (a budget's methods); undefined for user callbacks. */
-  readonly self: unknown;
-  constructor(fn: Callback, args: readonly unknown[], self?: unknown) {
-    this.fn = fn;
-    this.args = args;
-    this.self = self;
-  }
-}
 
 /** The call's end: the value it returns. */
 export class Ended {
@@ -193,102 +187,30 @@ export function startTime(plan: Plan): number {
   return plan.timed ? readClock(plan.clock) : 0;
 }
 
-/**
- * The fields every details object has. `args` is a copy: a handler that redacts it (`args[0] =
- * '***'`) changes neither the target's next arguments nor another event's details.
- */
-function details(run: Run): Details {
-  return run.plan.blockForm
-    ? { tries: run.tries, elapsed: run.elapsed }
-    : {
-        target: run.target,
-        args: (run.args as readonly unknown[]).slice(),
-        tries: run.tries,
-        elapsed: run.elapsed,
-      };
-}
-
-/** The details of an ended attempt: with `exception` (it threw) or `value` (it returned). */
-function outcomeDetails(run: Run): Details {
-  const result = details(run);
-  if (run.threw) result.exception = run.result;
-  else result.value = run.result;
-  return result;
-}
-
-function* notify(
-  handlers: readonly Callback[],
-  payload: Details,
-): Generator<Request, void, unknown> {
-  for (const handler of handlers) yield new Call(handler, [payload]);
-}
-
-/** Tells the budget (if any) of an event of this call; resolves to the budget's answer. */
-function* tell(
-  run: Run,
-  hook: 'onRequest' | 'onFailure' | 'onSuccess' | 'tryRetry',
-): Generator<Request, unknown, unknown> {
-  // Only called for a plan with a budget; its optional hooks may be missing.
-  const budget = run.plan.budget as RetryBudget;
-  const method = budget[hook];
-  if (method === undefined) return;
+/** What the budget sees of this call, up to date: made when it is first asked for. */
+export function budgetCall(run: Run): BudgetCall {
   // Stryker disable next-line ObjectLiteral: the fields are set right below; memo starts undefined
   run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined };
   run.budgetCall.tries = run.tries;
   run.budgetCall.outcome = run.result;
-  return yield new Call(method as Callback, [run.budgetCall], budget);
-}
-
-/** The operation's name in telemetry: the `name` option, else the target's (if it has one). */
-function nameOf(run: Run): string | undefined {
-  return run.plan.name ?? (run.target?.name || undefined);
-}
-
-/** A telemetry message: a copy of the details (a subscriber cannot change what handlers see). */
-function message(run: Run, details: Details, extra?: Details): Details {
-  const result: Details = { name: nameOf(run), ...details, ...extra };
-  if (run.args !== undefined) result.args = run.args.slice();
-  if (run.plan.budget !== undefined) result.budget = run.plan.budget;
-  return result;
-}
-
-/** Publishes an attempt's end on `backoff-ts:attempt`, if anyone listens. */
-function publishAttempt(run: Run, outcome: 'success' | 'failure' | 'error'): void {
-  if (channels?.attempt.hasSubscribers) {
-    channels.attempt.publish(message(run, outcomeDetails(run), { outcome }));
-  }
+  return run.budgetCall;
 }
 
 /**
- * Publishes the success of a first attempt that the driver made outside the loop (the fast path),
- * as the loop would have: only called when someone listens on `backoff-ts:attempt`.
+ * Ends a call whose first attempt the driver made outside the loop and that simply succeeded (the
+ * fast path): announces the attempt's end, whose listeners are publishers by then, as the loop
+ * would have.
  */
-export function publishFirstSuccess(
-  plan: Plan,
-  limits: Limits,
-  start: number,
-  target: Callback,
-  self: unknown,
-  args: readonly unknown[],
-  value: unknown,
-): void {
-  const run = new Run(plan, limits, start, target, self, args);
+export function endFirstSuccess(run: Run, value: unknown): void {
   run.tries = 1;
   run.settle(false, value);
-  publishAttempt(run, 'success');
+  // A publisher's listener never yields: the generator runs to its end in one step.
+  emit(run, 'attemptEnd', SUCCEEDED, undefined).next();
 }
 
-/** Runs the `onGiveup` handlers with the last outcome and `reason` (and publishes the give-up). */
+/** Runs the give-up listeners with the last outcome and `reason`. */
 function* notifyGiveup(run: Run, reason: GiveupReason): Generator<Request, void, unknown> {
-  // Stryker disable next-line ConditionalExpression: publishing to a channel nobody listens on does nothing
-  const published = channels?.giveup.hasSubscribers === true;
-  // Stryker disable next-line ConditionalExpression: building the details reads nothing (not the clock) and goes nowhere
-  if (run.plan.onGiveup === undefined && !published) return;
-  const ended = outcomeDetails(run);
-  ended.reason = reason;
-  // Stryker disable next-line ConditionalExpression,OptionalChaining: publishing to a channel nobody listens on does nothing; without channels, `published` is false
-  if (published) channels?.giveup.publish(message(run, ended));
-  if (run.plan.onGiveup !== undefined) yield* notify(run.plan.onGiveup, ended);
+  yield* emit(run, 'giveup', giveupDetails, reason);
 }
 
 /** Ends the call because its signal aborted: `onGiveup` (reason `'aborted'`), then `signal.reason`. */
@@ -308,15 +230,11 @@ function* abort(run: Run): Generator<Request, never, unknown> {
  * first so that `onTry` sees its signal, and `onTry` (of plans that need it).
  */
 function* beforeAttempt(run: Run): Generator<Request, void, unknown> {
-  const { onTry, signal, guarded } = run.plan;
+  const { on, signal, guarded } = run.plan;
   if (signal?.aborted) yield* abort(run);
   if (guarded) run.guard = new AttemptGuard(run.plan, run.tries + 1);
-  if (onTry !== undefined) {
-    const upcoming = details(run);
-    upcoming.tries = run.tries + 1;
-    // Only with a timeout: the details of other plans stay as Python's are.
-    if (run.plan.timeout !== undefined) upcoming.signal = (run.guard as AttemptGuard).signal;
-    yield* notify(onTry, upcoming);
+  if (on.beforeAttempt !== undefined) {
+    yield* emit(run, 'beforeAttempt', tryDetails, undefined);
     // No attempt ever starts after an abort, also one during an async onTry handler.
     if (signal?.aborted) yield* abort(run);
   }
@@ -390,7 +308,7 @@ function givenUp(run: Run, raise: boolean): Ended {
  */
 function* playRound(run: Run): Round {
   const { plan, limits } = run;
-  if (run.tries === 0 && plan.budget !== undefined) yield* tell(run, 'onRequest');
+  if (run.tries === 0) yield* emit(run, 'request', NOTHING, undefined);
   // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
   if (!plan.inlineFirstAttempt) yield* beforeAttempt(run);
   run.tries += 1;
@@ -403,25 +321,22 @@ function* playRound(run: Run): Round {
     // An error the decorator does not catch propagates at once, untouched, with no handler; an
     // attempt that timed out is a failure every async twin retries.
     if (!timedOut && !plan.catches(run.result)) {
-      publishAttempt(run, 'error');
+      yield* emit(run, 'attemptEnd', ERRED, undefined);
       throw run.result;
     }
   } else if (plan.predicate === undefined || !(yield new Call(plan.predicate, [run.result]))) {
-    publishAttempt(run, 'success');
-    if (plan.budget !== undefined) yield* tell(run, 'onSuccess');
-    if (plan.onSuccess !== undefined) {
-      yield* notify(plan.onSuccess, plan.predicate ? outcomeDetails(run) : details(run));
-    }
+    yield* emit(run, 'attemptEnd', SUCCEEDED, undefined);
+    yield* emit(run, 'success', successDetails, undefined);
     return new Ended(run.result);
   }
-  publishAttempt(run, 'failure');
+  yield* emit(run, 'attemptEnd', FAILED, undefined);
   // A failure once the signal has aborted (the abort reason itself, say) is never retried.
   if (plan.signal?.aborted) yield* abort(run);
   const gaveUp =
     plan.giveup !== undefined && (yield new Call(plan.giveup, [run.result, outcomeDetails(run)]));
   // The budget is told of retryable failures only: not of an aborted call's, nor of one `giveup`
   // refused (gRFC A6 counts neither); but of the last try's, past maxTries or maxTime (so does gRPC).
-  if (!gaveUp && plan.budget !== undefined) yield* tell(run, 'onFailure');
+  if (!gaveUp) yield* emit(run, 'failure', NOTHING, undefined);
   const reason: GiveupReason | undefined = gaveUp
     ? 'giveup'
     : run.tries >= limits.maxTries
@@ -441,27 +356,17 @@ function* playRound(run: Run): Round {
     return givenUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
   }
   // The budget is asked last, so that a refusal is the only reason this retry does not happen.
-  if (plan.budget !== undefined && !(yield* tell(run, 'tryRetry'))) {
+  if (plan.budget !== undefined && !(yield* askBudget(run))) {
     yield* notifyGiveup(run, 'budget');
     return givenUp(run, plan.raiseOnGiveup);
   }
-
-  // Stryker disable next-line ConditionalExpression: publishing to a channel nobody listens on does nothing
-  const published = channels?.wait.hasSubscribers === true;
-  // Stryker disable next-line ConditionalExpression: building the details reads nothing (not the clock) and goes nowhere
-  if (plan.onBackoff !== undefined || published) {
-    const backoff = details(run);
-    if (run.threw) {
-      backoff.wait = wait;
-      backoff.exception = run.result;
-    } else {
-      backoff.value = run.result;
-      backoff.wait = wait;
-    }
-    // Stryker disable next-line ConditionalExpression,OptionalChaining: publishing to a channel nobody listens on does nothing; without channels, `published` is false
-    if (published) channels?.wait.publish(message(run, backoff));
-    if (plan.onBackoff !== undefined) yield* notify(plan.onBackoff, backoff);
-  }
+  yield* emit(run, 'backoff', backoffDetails, wait);
   run.forgetOutcome();
   return wait;
+}
+
+/** Asks the budget whether this retry may happen: its `tryRetry`, a decision. */
+function* askBudget(run: Run): Generator<Request, unknown, unknown> {
+  const budget = run.plan.budget as RetryBudget;
+  return yield new Call(budget.tryRetry as Callback, [budgetCall(run)], budget);
 }

@@ -4,10 +4,13 @@
  * @module
  */
 
-import { type Clock, systemClock } from './clock.js';
+import type { Clock } from './clock.js';
 import { fullJitter } from './jitter.js';
+import type { Listener } from './lifecycle.js';
+import { listen } from './listeners.js';
 import { backoffLine, defaultLogger, giveupLine, LEVELS } from './logging.js';
 import type { Limits, Plan } from './plan.js';
+import { tracer } from './telemetry.js';
 import type { AsyncOptions, ExceptionOptions, RetryBudget } from './types.js';
 import { checkNumber, ignoreRejection, isThenable, show, typeError } from './validate.js';
 import { checkWaitOptions, defaultJitterOf } from './wait-gen.js';
@@ -24,6 +27,8 @@ export interface PlanRequest {
   readonly options: unknown;
   readonly sync: boolean;
   readonly blockForm: boolean;
+  /** The twin's default clock: the system's, with only what the twin uses. */
+  readonly clock: Clock;
 }
 
 /** A lazy option is a function without parameters (`fn.length === 0`). */
@@ -106,15 +111,6 @@ function checkJitter(value: unknown): Callback | undefined {
     );
   }
   return jitter;
-}
-
-/** Default log handlers run before user handlers. */
-function withLogLine(
-  line: Callback | undefined,
-  handlers: readonly Callback[] | undefined,
-): readonly Callback[] | undefined {
-  if (line === undefined) return handlers;
-  return handlers === undefined ? [line] : [line, ...handlers];
 }
 
 /** One handler or an iterable of them, read once; `undefined` when there is none. */
@@ -224,8 +220,8 @@ function checkTimeout(value: unknown): number | undefined {
   return checkNumber('timeout', value, 'a number of seconds > 0 or Infinity', (v) => v > 0);
 }
 
-function checkClock(value: unknown, sync: boolean, timeout: number | undefined): Clock {
-  if (value === undefined) return systemClock;
+function checkClock(value: unknown, sync: boolean, timeout: number | undefined): Clock | undefined {
+  if (value === undefined) return undefined;
   const needed = ['now', sync ? 'sleepSync' : 'sleep'];
   // A clock made before `timeout` existed has no timer: refused only with a timeout.
   if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) needed.push('timer');
@@ -250,7 +246,7 @@ interface CheckContext {
   };
 }
 
-/** One row of the option table: how the option is checked, and what its being set changes. */
+/** One row of the option table: how the option is checked, and who takes it. */
 interface OptionRow<V> {
   /** Checks the value when the decorator is made; returns what the plan keeps of it. */
   readonly check: (value: unknown, context: CheckContext) => V;
@@ -259,29 +255,18 @@ interface OptionRow<V> {
    * async forms only (with why a blocking one cannot).
    */
   readonly takenBy: 'all' | 'exceptionForms' | { readonly asyncOnly: string };
-  /** Is the option set, by what its check returned? @defaultValue not `undefined` */
-  readonly isSet?: (checked: V) => boolean;
-  /** Set, it reads elapsed time: the clock is read at the start and after each attempt. */
-  readonly timed: boolean;
-  /** Set, something runs before each attempt: no first attempt is made outside the loop. */
-  readonly beforeAttempt: boolean;
-  /** Set, something runs after a successful attempt: a first-attempt success needs the loop. */
-  readonly afterSuccess: boolean;
   /** Does `preview()` keep it? It leaves out what would act outside the preview or spend a budget. */
   readonly inPreview: boolean;
 }
 
-/** A row with every flag off: the option only shapes what the loop computes. */
-const plain = {
-  takenBy: 'all',
-  timed: false,
-  beforeAttempt: false,
-  afterSuccess: false,
-  inPreview: true,
-} as const;
+/** A row taken by every decorator and kept by previews: the option only shapes the waits. */
+const plain = { takenBy: 'all', inPreview: true } as const;
 
-/** A row of a handler option: a user callback, which sees `elapsed` and is left out of previews. */
-const handler = { ...plain, timed: true, inPreview: false } as const;
+/** A row of a handler option: a user callback, left out of previews. */
+const handler = { ...plain, inPreview: false } as const;
+
+/** A wait's jitter, as the plan keeps it: `null` for none. */
+type Jitter = ((seconds: number, random: () => number) => number) | null;
 
 /** The options of the retry loop, every one of them: the option types of `types.ts`. */
 type RetryOptionName = keyof (ExceptionOptions<unknown> & AsyncOptions);
@@ -299,41 +284,34 @@ const OPTIONS = {
   maxTime: {
     ...plain,
     check: (value: unknown) => checkLimit('maxTime', value, checkMaxTime),
-    isSet: (limit: unknown) => limit !== Number.POSITIVE_INFINITY,
-    timed: true,
   },
   jitter: {
     ...plain,
-    check: (value: unknown, { request }: CheckContext): Plan['jitter'] =>
+    check: (value: unknown, { request }: CheckContext): Jitter =>
       ((value === undefined
         ? defaultJitterOf(request.wait as object, fullJitter)
-        : checkJitter(value)) ?? null) as Plan['jitter'],
+        : checkJitter(value)) ?? null) as Jitter,
   },
   random: {
     ...plain,
-    check: (value: unknown) => (optionalFunction('random', value) ?? Math.random) as Plan['random'],
+    check: (value: unknown) => (optionalFunction('random', value) ?? Math.random) as () => number,
   },
   signal: {
     ...plain,
     check: checkSignal,
     takenBy: { asyncOnly: 'a blocking wait cannot be aborted' },
-    // Stryker disable next-line BooleanLiteral: a signal also makes the plan guarded, which keeps the first attempt in the loop
-    beforeAttempt: true,
     inPreview: false,
   },
   timeout: {
     ...plain,
     check: checkTimeout,
     takenBy: { asyncOnly: 'a blocking call cannot be interrupted' },
-    // Stryker disable next-line BooleanLiteral: a timeout also makes the plan guarded, which keeps the first attempt in the loop
-    beforeAttempt: true,
     inPreview: false,
   },
   budget: {
     ...plain,
     check: (value: unknown, { request }: CheckContext) =>
       checkBudget(value, request.sync, request.api),
-    beforeAttempt: true,
     inPreview: false,
   },
   raiseOnGiveup: {
@@ -364,17 +342,8 @@ const OPTIONS = {
     // Stryker disable next-line BooleanLiteral: with preview's logger null, levels are not checked
     inPreview: false,
   },
-  onTry: {
-    ...handler,
-    check: (value: unknown) => handlerList('onTry', value),
-    // Only beforeAttempt: with it, no attempt is made outside the loop, the first included.
-    beforeAttempt: true,
-  },
-  onSuccess: {
-    ...handler,
-    check: (value: unknown) => handlerList('onSuccess', value),
-    afterSuccess: true,
-  },
+  onTry: { ...handler, check: (value: unknown) => handlerList('onTry', value) },
+  onSuccess: { ...handler, check: (value: unknown) => handlerList('onSuccess', value) },
   onBackoff: { ...handler, check: (value: unknown) => handlerList('onBackoff', value) },
   onGiveup: { ...handler, check: (value: unknown) => handlerList('onGiveup', value) },
   giveup: {
@@ -385,7 +354,7 @@ const OPTIONS = {
   clock: {
     ...plain,
     check: (value: unknown, { request, checked }: CheckContext) =>
-      checkClock(value, request.sync, checked.timeout),
+      checkClock(value, request.sync, checked.timeout) ?? request.clock,
     // Stryker disable next-line BooleanLiteral: preview sets its own clock
     inPreview: false,
   },
@@ -395,6 +364,25 @@ const OPTIONS = {
 type Checked = {
   -readonly [Name in keyof typeof OPTIONS]: ReturnType<(typeof OPTIONS)[Name]['check']>;
 };
+
+/**
+ * The options that the plan does not keep as they were checked: the limits (compiled into
+ * `limits`/`resolve`), the logger and its levels (into log lines) and the handlers (into
+ * listeners). Every other row lands in the plan as its check returned it.
+ */
+type Compiled =
+  | 'maxTries'
+  | 'maxTime'
+  | 'logger'
+  | 'backoffLogLevel'
+  | 'giveupLogLevel'
+  | 'onTry'
+  | 'onSuccess'
+  | 'onBackoff'
+  | 'onGiveup';
+
+/** The checked options the plan keeps as they are. @internal */
+export type KeptOptions = Readonly<Omit<Checked, Compiled>>;
 
 type Row = OptionRow<unknown>;
 const ROWS = Object.entries(OPTIONS) as [RetryOptionName, Row][];
@@ -454,63 +442,71 @@ export function makePlan(request: PlanRequest): Plan {
   }
   checkWaitOptions(wait, waitOptions, lazyWaitOptions);
 
-  // The table's checks, in its order; what the options set decides the loop's fast paths.
+  // The table's checks, in its order.
   const checked: Partial<Checked> = {};
   const context: CheckContext = { request, checked };
-  let timed = false;
-  let beforeAttempt = false;
-  let afterSuccess = predicate !== undefined;
   for (const [name, row] of ROWS) {
-    const value = row.check(options[name], context);
-    (checked as Record<string, unknown>)[name] = value;
-    if (row.isSet === undefined ? value === undefined : !row.isSet(value)) continue;
-    timed ||= row.timed;
-    beforeAttempt ||= row.beforeAttempt;
-    afterSuccess ||= row.afterSuccess;
+    (checked as Record<string, unknown>)[name] = row.check(options[name], context);
   }
-  const plan = checked as Checked;
+  const {
+    maxTries,
+    maxTime,
+    logger,
+    backoffLogLevel,
+    giveupLogLevel,
+    onTry,
+    onSuccess,
+    onBackoff,
+    onGiveup,
+    ...kept
+  } = checked as Checked;
 
-  const { maxTries, maxTime, logger } = plan;
   const lazy =
     // Stryker disable next-line ConditionalExpression,EqualityOperator: resolving plain options per call gives the same limits
     typeof maxTries === 'function' || typeof maxTime === 'function' || lazyWaitOptions.size > 0;
   const limits: Limits | undefined = lazy
     ? undefined
     : { maxTries: maxTries as number, maxTime: maxTime as number, waitOptions };
-  // The default log lines show no elapsed time: they alone never make the plan timed.
-  const logBackoff = logger ? backoffLine(logger, plan.backoffLogLevel, plan.name) : undefined;
-  const logGiveup = logger
-    ? giveupLine(logger, plan.giveupLogLevel, plan.backoffLogLevel, plan.name)
-    : undefined;
+  const on = listen({
+    budget: kept.budget,
+    onTry,
+    onSuccess,
+    onBackoff,
+    onGiveup,
+    backoffLine: logger ? backoffLine(logger, backoffLogLevel, kept.name) : undefined,
+    giveupLine: logger ? giveupLine(logger, giveupLogLevel, backoffLogLevel, kept.name) : undefined,
+  });
+  const listeners = Object.values(on).flatMap((list) => list ?? []);
   // The async block form always has one: its attempts' `signal` exists without the options.
   const guarded =
-    plan.timeout !== undefined || plan.signal !== undefined || (request.blockForm && !request.sync);
+    kept.timeout !== undefined || kept.signal !== undefined || (request.blockForm && !request.sync);
+  const isPublisher = (listener: Listener): boolean => listener.active !== undefined;
   return {
+    ...kept,
     wait: wait as Plan['wait'],
-    random: plan.random,
-    name: plan.name,
-    signal: plan.signal,
-    timeout: plan.timeout,
-    guarded,
-    budget: plan.budget,
     limits,
     resolve: lazyResolver(maxTries, maxTime, waitOptions, wait),
-    jitter: plan.jitter,
     catches: request.catches,
     predicate,
-    giveup: plan.giveup,
-    raiseOnGiveup: plan.raiseOnGiveup,
-    onTry: plan.onTry,
-    onSuccess: plan.onSuccess,
-    onBackoff: withLogLine(logBackoff, plan.onBackoff),
-    onGiveup: withLogLine(logGiveup, plan.onGiveup),
-    clock: plan.clock,
+    on,
+    around: tracer,
+    keepsOutcome:
+      predicate !== undefined &&
+      kept.signal !== undefined &&
+      on.giveup?.some((listener) => !isPublisher(listener)) === true,
+    guarded,
     blockForm: request.blockForm,
-    // Stryker disable next-line BooleanLiteral: `false` only turns the fast paths off
-    inlineFirstAttempt: !beforeAttempt && !guarded,
-    // Stryker disable next-line BooleanLiteral: `false` only turns the fast path off
-    inlineSuccess: !afterSuccess,
-    timed,
+    // Stryker disable next-line BooleanLiteral,ConditionalExpression: `false` only turns the fast paths off
+    inlineFirstAttempt: !guarded && on.request === undefined && on.beforeAttempt === undefined,
+    // Stryker disable next-line BooleanLiteral,ConditionalExpression: `false` only turns the fast path off
+    inlineSuccess:
+      predicate === undefined &&
+      on.success === undefined &&
+      (on.attemptEnd ?? []).every(isPublisher),
+    timed:
+      maxTime !== Number.POSITIVE_INFINITY ||
+      kept.giveup !== undefined ||
+      listeners.some((listener) => listener.timed === true),
   };
 }
 

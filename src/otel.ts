@@ -218,7 +218,8 @@ export function instrument(options: InstrumentOptions = {}): () => void {
   };
   tokens.addCallback(observeTokens);
 
-  const wanted = (message: MessageBase): boolean => {
+  /** Lets in a message the filter accepts, noting its operation's budget for the tokens gauge. */
+  const admit = (message: MessageBase): boolean => {
     if (filter !== undefined && !filter(message.name)) return false;
     const { budget } = message;
     if (typeof budget === 'object' && budget !== null && tokensOf(budget) !== undefined) {
@@ -246,18 +247,18 @@ export function instrument(options: InstrumentOptions = {}): () => void {
   const guarded = guards();
   const onAttempt = guarded((raw) => {
     const message = raw as AttemptMessage;
-    if (!wanted(message)) return;
+    if (!admit(message)) return;
     attempts.add(message, 'backoff.outcome', message.outcome);
   });
   const onWait = guarded((raw) => {
     const message = raw as WaitMessage;
-    if (!wanted(message)) return;
+    if (!admit(message)) return;
     waits.record(message.wait, attributesOf(message));
     event('backoff.wait', message, { 'backoff.wait.duration': message.wait });
   });
   const onGiveup = guarded((raw) => {
     const message = raw as GiveupMessage;
-    if (!wanted(message)) return;
+    if (!admit(message)) return;
     giveups.add(message, 'backoff.giveup.reason', message.reason);
     event('backoff.giveup', message, { 'backoff.giveup.reason': message.reason });
   });

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Clock } from './clock.js';
-import type { RetryBudget } from './types.js';
+import type { Stages } from './lifecycle.js';
+import type { KeptOptions } from './options.js';
 
 type Callback = (...args: never[]) => unknown;
 
@@ -18,8 +18,12 @@ export interface Limits {
   readonly waitOptions: Readonly<Record<string, unknown>>;
 }
 
-/** Everything decided when the decorator is made; shared, read-only, by all its calls. */
-export interface Plan {
+/**
+ * Everything decided when the decorator is made; shared, read-only, by all its calls: the options
+ * the plan keeps as checked (`jitter`, `random`, `signal`, `timeout`, `budget`, `raiseOnGiveup`,
+ * `name`, `giveup`, `clock`: see the option table) and what `makePlan` compiles.
+ */
+export interface Plan extends KeptOptions {
   readonly wait: (
     options: never,
     context: { readonly random: () => number },
@@ -27,48 +31,59 @@ export interface Plan {
   /** The limits when no option is lazy; otherwise `undefined` and `resolve` makes them per call. */
   readonly limits: Limits | undefined;
   readonly resolve: () => Limits;
-  readonly jitter: ((seconds: number, random: () => number) => number) | null;
-  /** The random source of the built-in jitters and generators, in [0, 1). */
-  readonly random: () => number;
-  /** Async twins: ends waits at once and stops further attempts when it aborts. */
-  readonly signal: AbortSignal | undefined;
-  /** The `name` option: the operation's name in log lines and telemetry (else the target's). */
-  readonly name: string | undefined;
-  /** Async twins: the time limit of each attempt, in seconds (`undefined`: none). */
-  readonly timeout: number | undefined;
   /**
    * Does each attempt get an `AttemptGuard` (its timer and its signal)? The plans with a `timeout`
    * or a `signal`, and the async block form, whose `attempt.signal` always exists.
    */
   readonly guarded: boolean;
-  /** Asked before each retry, told of each call, failure and success. */
-  readonly budget: RetryBudget | undefined;
   /** Does a thrown value count as a retryable failure? (Predicate twins: never.) */
   readonly catches: (error: unknown) => boolean;
   /** Predicate twins: a truthy result means "retry". Exception twins: undefined. */
   readonly predicate: Callback | undefined;
-  readonly giveup: Callback | undefined;
-  readonly raiseOnGiveup: boolean;
-  readonly onTry: readonly Callback[] | undefined;
-  readonly onSuccess: readonly Callback[] | undefined;
-  readonly onBackoff: readonly Callback[] | undefined;
-  readonly onGiveup: readonly Callback[] | undefined;
-  readonly clock: Clock;
+  /** The listeners of each stage of the lifecycle: handlers, log lines, budget hooks, telemetry. */
+  readonly on: Stages;
+  /** Wraps each call, while it says it is active: the `call` tracing channel. */
+  readonly around: Around | undefined;
+  /**
+   * Does a pending retry keep its last outcome? Only where an abort during the wait still reports
+   * it to a handler: a predicate twin with a signal and a give-up listener that is not a publisher.
+   */
+  readonly keepsOutcome: boolean;
   /** The block form (`retryContext`): its details have no target or args. */
   readonly blockForm: boolean;
   /**
-   * Nothing runs before an attempt (no `onTry` handler, signal or budget; see the option table):
-   * the driver may make the first attempt itself, outside the loop.
+   * Nothing runs before an attempt (no listener on `request` or `beforeAttempt`, no guard): the
+   * driver may make the first attempt itself, outside the loop.
    */
   readonly inlineFirstAttempt: boolean;
   /**
-   * Nothing runs after a successful attempt (no predicate, no `onTry`/`onSuccess` handler): a
-   * first attempt that succeeds ends the call without the loop.
+   * Nothing but publishers runs after a successful attempt (no predicate, no listener on
+   * `success`): a first attempt that succeeds ends the call without the loop.
    */
   readonly inlineSuccess: boolean;
   /**
-   * Does anything use elapsed time (a `maxTime`, a user handler, `giveup`)? If not, the clock is
-   * never read: a read whose value nothing uses is skipped (contract §5 step 2).
+   * Does anything use elapsed time (a `maxTime`, `giveup`, a listener that reads it)? If not, the
+   * clock is never read: a read whose value nothing uses is skipped (contract §5 step 2).
    */
   readonly timed: boolean;
+}
+
+/**
+ * What wraps a whole call (every attempt and wait in it), while `active()` says so: the `call`
+ * tracing channel, whose bound stores then span the call.
+ */
+export interface Around {
+  readonly active: () => boolean;
+  readonly async: (
+    call: () => Promise<unknown>,
+    plan: Plan,
+    target: Callback,
+    args: readonly unknown[],
+  ) => Promise<unknown>;
+  readonly sync: (
+    call: () => unknown,
+    plan: Plan,
+    target: Callback,
+    args: readonly unknown[],
+  ) => unknown;
 }

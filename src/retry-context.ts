@@ -5,6 +5,7 @@
  */
 
 import { type AttemptGuard, makeAttempt, TimedOut } from './attempt.js';
+import { blockingClock, type Clock, waitingClock } from './clock.js';
 import { driveAsync, driveSync } from './drivers.js';
 import { ATTEMPT, begin, type Run, Thrown } from './loop.js';
 import { catcher, makePlan } from './options.js';
@@ -265,7 +266,9 @@ export function retryContext(
   options?: unknown,
 ): AsyncIterableIterator<Attempt> {
   // Stryker disable next-line StringLiteral: no message of the async block form names its API
-  return new AsyncAttempts(contextPlan('retryContext', exception, wait, options, false));
+  return new AsyncAttempts(
+    contextPlan('retryContext', exception, wait, options, false, waitingClock),
+  );
 }
 
 /**
@@ -300,7 +303,9 @@ export function retryContextSync(
   wait?: unknown,
   options?: unknown,
 ): IterableIterator<AttemptSync> {
-  return new SyncAttempts(contextPlan('retryContextSync', exception, wait, options, true));
+  return new SyncAttempts(
+    contextPlan('retryContextSync', exception, wait, options, true, blockingClock),
+  );
 }
 
 function contextPlan(
@@ -309,6 +314,7 @@ function contextPlan(
   wait: unknown,
   options: unknown,
   sync: boolean,
+  clock: Clock,
 ): Plan {
   return makePlan({
     api,
@@ -317,6 +323,7 @@ function contextPlan(
     predicate: undefined,
     options,
     sync,
+    clock,
     blockForm: true,
   });
 }

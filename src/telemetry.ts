@@ -1,10 +1,15 @@
 /**
  * Telemetry through `node:diagnostics_channel`: the retry lifecycle published on named channels,
  * for APM tools and `backoff-ts/otel` to subscribe to. Where the module is missing (a browser)
- * nothing is published; when a channel has no subscriber, nothing is built for it.
+ * nothing is published; when a channel has no subscriber, nothing is built for it. The publishers
+ * are listeners on the lifecycle's stages (`lifecycle.ts`), wired by `listeners.ts`.
  *
  * @module
  */
+
+import { type Details, type Listener, operationName } from './lifecycle.js';
+import type { Run } from './loop.js';
+import type { Around, Plan } from './plan.js';
 
 /**
  * The names of the channels backoff-ts publishes on: a public interface, versioned with the
@@ -170,3 +175,52 @@ export const channels = (():
     giveup: dc.channel(CHANNELS.giveup),
   };
 })();
+
+/**
+ * A telemetry message: a copy of the event's details (a subscriber cannot change what handlers
+ * see), with the operation's name first and the call's budget last.
+ */
+function telemetryPayload(run: Run, event: Details): Details {
+  const payload: Details = { name: operationName(run.plan.name, run.target), ...event };
+  if (run.args !== undefined) payload.args = run.args.slice();
+  if (run.plan.budget !== undefined) payload.budget = run.plan.budget;
+  return payload;
+}
+
+/** A listener that publishes its stage's events on `channel`, while it has subscribers. */
+function publisher(channel: Channel): Listener {
+  return {
+    active: () => channel.hasSubscribers,
+    on: (run, event) => {
+      channel.publish(telemetryPayload(run, event));
+      return undefined;
+    },
+  };
+}
+
+/** The publishers, by stage; none where the runtime has no channels. @internal */
+export const publishers = channels && {
+  attemptEnd: publisher(channels.attempt),
+  backoff: publisher(channels.wait),
+  giveup: publisher(channels.giveup),
+};
+
+type Target = (...args: never[]) => unknown;
+
+/** The `call` tracing channel (read only where `channels` exist). */
+const calls = channels?.call as TracingChannel;
+
+/** The context of a call's trace: the operation's name, the target, a copy of the arguments. */
+function callMessage(plan: Plan, target: Target, args: readonly unknown[]): object {
+  return { name: operationName(plan.name, target), target, args: args.slice() };
+}
+
+/**
+ * Runs each call inside the `call` tracing channel while it has subscribers, so that the stores
+ * bound to it span every attempt. @internal
+ */
+export const tracer: Around | undefined = channels && {
+  active: () => calls.hasSubscribers,
+  async: (call, plan, target, args) => calls.tracePromise(call, callMessage(plan, target, args)),
+  sync: (call, plan, target, args) => calls.traceSync(call, callMessage(plan, target, args)),
+};

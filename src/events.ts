@@ -1,0 +1,111 @@
+/**
+ * The events of the lifecycle's stages: the details object each one tells its listeners, built
+ * from a call's `Run` only when a listener has something to do, and `emit`, which runs a stage's
+ * listeners for the loop.
+ *
+ * @module
+ */
+
+import type { AttemptGuard } from './attempt.js';
+import { active, type Call, type Details, type Stage } from './lifecycle.js';
+import type { Run } from './loop.js';
+import type { GiveupReason } from './types.js';
+
+/**
+ * The fields every details object has. `args` is a copy: a handler that redacts it (`args[0] =
+ * '***'`) changes neither the target's next arguments nor another event's details.
+ */
+function details(run: Run): Details {
+  return run.plan.blockForm
+    ? { tries: run.tries, elapsed: run.elapsed }
+    : {
+        target: run.target,
+        args: (run.args as readonly unknown[]).slice(),
+        tries: run.tries,
+        elapsed: run.elapsed,
+      };
+}
+
+/** The details of an ended attempt: with `exception` (it threw) or `value` (it returned). */
+export function outcomeDetails(run: Run): Details {
+  const result = details(run);
+  if (run.threw) result.exception = run.result;
+  else result.value = run.result;
+  return result;
+}
+
+/**
+ * Announces a stage: runs its listeners, in order, with `event` (built only if one of them has
+ * something to do now), yielding the calls they ask for.
+ */
+export function* emit<X>(
+  run: Run,
+  stage: Stage,
+  event: (run: Run, extra: X) => Details,
+  extra: X,
+): Generator<Call, void, unknown> {
+  const listeners = run.plan.on[stage];
+  // Stryker disable next-line ConditionalExpression: building an event nobody reads changes nothing
+  if (!active(listeners)) return;
+  const payload = event(run, extra);
+  for (const listener of listeners as NonNullable<typeof listeners>) {
+    // Stryker disable next-line ConditionalExpression: an inactive publisher does nothing anyway
+    if (listener.active !== undefined && !listener.active()) continue;
+    const call = listener.on(run, payload);
+    if (call !== undefined) yield call;
+  }
+}
+
+/** The details of an attempt's end, with its `outcome`. */
+const attemptEnd =
+  (outcome: 'success' | 'failure' | 'error') =>
+  (run: Run): Details => {
+    const event = outcomeDetails(run);
+    event.outcome = outcome;
+    return event;
+  };
+type Event = (run: Run) => Details;
+/** The details of a successful attempt's end. */
+export const SUCCEEDED: Event = attemptEnd('success');
+/** The details of a retryable failure's end. */
+export const FAILED: Event = attemptEnd('failure');
+/** The details of an attempt that threw what the decorator does not catch. */
+export const ERRED: Event = attemptEnd('error');
+
+/** The details of a give-up: the last outcome and the `reason`. */
+export function giveupDetails(run: Run, reason: GiveupReason): Details {
+  const event = outcomeDetails(run);
+  event.reason = reason;
+  return event;
+}
+
+/** The details of a success: with the value for the predicate twins, as Python's. */
+export function successDetails(run: Run): Details {
+  return run.plan.predicate ? outcomeDetails(run) : details(run);
+}
+
+/** The details of the coming attempt (`onTry`): its `tries`, and its signal with a timeout. */
+export function tryDetails(run: Run): Details {
+  const upcoming = details(run);
+  upcoming.tries = run.tries + 1;
+  // Only with a timeout: the details of other plans stay as Python's are.
+  if (run.plan.timeout !== undefined) upcoming.signal = (run.guard as AttemptGuard).signal;
+  return upcoming;
+}
+
+/** The details of a wait of `wait` seconds about to start, in Python's key order. */
+export function backoffDetails(run: Run, wait: number): Details {
+  const backoff = details(run);
+  if (run.threw) {
+    backoff.wait = wait;
+    backoff.exception = run.result;
+  } else {
+    backoff.value = run.result;
+    backoff.wait = wait;
+  }
+  return backoff;
+}
+
+/** The stages with nothing to tell: their listeners read the `Run` (the budget's bookkeeping). */
+export const NOTHING = (): Details => EMPTY;
+const EMPTY: Details = Object.freeze({});
