@@ -7,7 +7,7 @@
  */
 
 import type { AttemptGuard } from './attempt.js';
-import { active, type Call, type Details, type Stage } from './lifecycle.js';
+import { active, type Call, type Details, type Listener, type Stage } from './lifecycle.js';
 import type { Run } from './loop.js';
 import type { GiveupReason } from './types.js';
 
@@ -15,7 +15,7 @@ import type { GiveupReason } from './types.js';
  * The fields every details object has. `args` is a copy: a handler that redacts it (`args[0] =
  * '***'`) changes neither the target's next arguments nor another event's details.
  */
-function details(run: Run): Details {
+export function details(run: Run): Details {
   return run.plan.blockForm
     ? { tries: run.tries, elapsed: run.elapsed }
     : {
@@ -35,8 +35,18 @@ export function outcomeDetails(run: Run): Details {
 }
 
 /**
- * Announces a stage: runs its listeners, in order, with `event` (built only if one of them has
- * something to do now), yielding the calls they ask for.
+ * Does anyone listen on `stage` now? The loop asks before it announces a stage, so that a stage
+ * nobody listens on costs neither a generator nor an event: four generators per attempt cost
+ * onPredicate's success path 446 -> 702 ns (a bare call: 74 ns; old and new built side by side
+ * and timed in one process, best of 7 rounds of 1,000,000 calls).
+ */
+export function heard(run: Run, stage: Stage): boolean {
+  return active(run.plan.on[stage]);
+}
+
+/**
+ * Announces a stage someone listens on (see {@link heard}): runs its listeners, in order, with the
+ * stage's event, yielding the calls they ask for.
  */
 export function* emit<X>(
   run: Run,
@@ -44,11 +54,8 @@ export function* emit<X>(
   event: (run: Run, extra: X) => Details,
   extra: X,
 ): Generator<Call, void, unknown> {
-  const listeners = run.plan.on[stage];
-  // Stryker disable next-line ConditionalExpression: building an event nobody reads changes nothing
-  if (!active(listeners)) return;
   const payload = event(run, extra);
-  for (const listener of listeners as NonNullable<typeof listeners>) {
+  for (const listener of run.plan.on[stage] as readonly Listener[]) {
     // Stryker disable next-line ConditionalExpression: an inactive publisher does nothing anyway
     if (listener.active !== undefined && !listener.active()) continue;
     const call = listener.on(run, payload);
@@ -105,7 +112,3 @@ export function backoffDetails(run: Run, wait: number): Details {
   }
   return backoff;
 }
-
-/** The stages with nothing to tell: their listeners read the `Run` (the budget's bookkeeping). */
-export const NOTHING = (): Details => EMPTY;
-const EMPTY: Details = Object.freeze({});

@@ -16,11 +16,11 @@ export type Details = Record<string, unknown>;
 
 /**
  * The stages, in the order a call meets them:
- * - `request`: once, before the first attempt (nothing to tell yet: no details);
+ * - `request`: once, before the first attempt (`tries` 0);
  * - `beforeAttempt`: before each attempt (`onTry`), with the upcoming `tries`;
  * - `attemptEnd`: after each attempt, with its `outcome`: `'success'`, `'failure'` (retryable) or
  *   `'error'` (one the decorator does not catch);
- * - `failure`: a retryable failure that `giveup` did not refuse (nothing to tell: no details);
+ * - `failure`: a retryable failure that `giveup` did not refuse, with it;
  * - `success`: the call succeeds;
  * - `backoff`: a wait is about to start, with its `wait` in seconds;
  * - `giveup`: the call gives up, with its `reason`.

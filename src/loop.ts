@@ -12,11 +12,12 @@ import { AttemptGuard, TimedOut } from './attempt.js';
 import type { Clock } from './clock.js';
 import {
   backoffDetails,
+  details,
   ERRED,
   emit,
   FAILED,
   giveupDetails,
-  NOTHING,
+  heard,
   outcomeDetails,
   SUCCEEDED,
   successDetails,
@@ -204,13 +205,13 @@ export function budgetCall(run: Run): BudgetCall {
 export function endFirstSuccess(run: Run, value: unknown): void {
   run.tries = 1;
   run.settle(false, value);
-  // A publisher's listener never yields: the generator runs to its end in one step.
+  // Only called when a publisher is active; publishers never yield: one step runs the stage.
   emit(run, 'attemptEnd', SUCCEEDED, undefined).next();
 }
 
 /** Runs the give-up listeners with the last outcome and `reason`. */
 function* notifyGiveup(run: Run, reason: GiveupReason): Generator<Request, void, unknown> {
-  yield* emit(run, 'giveup', giveupDetails, reason);
+  if (heard(run, 'giveup')) yield* emit(run, 'giveup', giveupDetails, reason);
 }
 
 /** Ends the call because its signal aborted: `onGiveup` (reason `'aborted'`), then `signal.reason`. */
@@ -234,7 +235,7 @@ function* beforeAttempt(run: Run): Generator<Request, void, unknown> {
   if (signal?.aborted) yield* abort(run);
   if (guarded) run.guard = new AttemptGuard(run.plan, run.tries + 1);
   if (on.beforeAttempt !== undefined) {
-    yield* emit(run, 'beforeAttempt', tryDetails, undefined);
+    if (heard(run, 'beforeAttempt')) yield* emit(run, 'beforeAttempt', tryDetails, undefined);
     // No attempt ever starts after an abort, also one during an async onTry handler.
     if (signal?.aborted) yield* abort(run);
   }
@@ -308,7 +309,7 @@ function givenUp(run: Run, raise: boolean): Ended {
  */
 function* playRound(run: Run): Round {
   const { plan, limits } = run;
-  if (run.tries === 0) yield* emit(run, 'request', NOTHING, undefined);
+  if (run.tries === 0 && heard(run, 'request')) yield* emit(run, 'request', details, undefined);
   // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
   if (!plan.inlineFirstAttempt) yield* beforeAttempt(run);
   run.tries += 1;
@@ -321,22 +322,22 @@ function* playRound(run: Run): Round {
     // An error the decorator does not catch propagates at once, untouched, with no handler; an
     // attempt that timed out is a failure every async twin retries.
     if (!timedOut && !plan.catches(run.result)) {
-      yield* emit(run, 'attemptEnd', ERRED, undefined);
+      if (heard(run, 'attemptEnd')) yield* emit(run, 'attemptEnd', ERRED, undefined);
       throw run.result;
     }
   } else if (plan.predicate === undefined || !(yield new Call(plan.predicate, [run.result]))) {
-    yield* emit(run, 'attemptEnd', SUCCEEDED, undefined);
-    yield* emit(run, 'success', successDetails, undefined);
+    if (heard(run, 'attemptEnd')) yield* emit(run, 'attemptEnd', SUCCEEDED, undefined);
+    if (heard(run, 'success')) yield* emit(run, 'success', successDetails, undefined);
     return new Ended(run.result);
   }
-  yield* emit(run, 'attemptEnd', FAILED, undefined);
+  if (heard(run, 'attemptEnd')) yield* emit(run, 'attemptEnd', FAILED, undefined);
   // A failure once the signal has aborted (the abort reason itself, say) is never retried.
   if (plan.signal?.aborted) yield* abort(run);
   const gaveUp =
     plan.giveup !== undefined && (yield new Call(plan.giveup, [run.result, outcomeDetails(run)]));
   // The budget is told of retryable failures only: not of an aborted call's, nor of one `giveup`
   // refused (gRFC A6 counts neither); but of the last try's, past maxTries or maxTime (so does gRPC).
-  if (!gaveUp) yield* emit(run, 'failure', NOTHING, undefined);
+  if (!gaveUp && heard(run, 'failure')) yield* emit(run, 'failure', outcomeDetails, undefined);
   const reason: GiveupReason | undefined = gaveUp
     ? 'giveup'
     : run.tries >= limits.maxTries
@@ -360,7 +361,7 @@ function* playRound(run: Run): Round {
     yield* notifyGiveup(run, 'budget');
     return givenUp(run, plan.raiseOnGiveup);
   }
-  yield* emit(run, 'backoff', backoffDetails, wait);
+  if (heard(run, 'backoff')) yield* emit(run, 'backoff', backoffDetails, wait);
   run.forgetOutcome();
   return wait;
 }
