@@ -76,6 +76,8 @@ let current: AttemptGuard | undefined;
 export class AttemptGuard implements AbortTarget {
   readonly #plan: Plan;
   readonly #tries: number;
+  /** The call's signal, which aborts this attempt's signal too while the attempt runs. */
+  readonly #callSignal: AbortSignal | undefined;
   #controller: AbortController | undefined = undefined;
   /** Why the attempt's signal is aborted (or is to be, once it is made). */
   #abortedWith: unknown = undefined;
@@ -89,9 +91,10 @@ export class AttemptGuard implements AbortTarget {
   #timedOut: ((outcome: TimedOut) => void) | undefined = undefined;
   #expired: TimedOut | undefined = undefined;
 
-  constructor(plan: Plan, tries: number) {
+  constructor(plan: Plan, tries: number, callSignal: AbortSignal | undefined) {
     this.#plan = plan;
     this.#tries = tries;
+    this.#callSignal = callSignal;
   }
 
   /** The attempt's signal: made on the first read, aborted already if the attempt was abandoned. */
@@ -120,7 +123,8 @@ export class AttemptGuard implements AbortTarget {
    * up first, with a `TimedOut`.
    */
   run(target: Target, self: unknown, args: readonly unknown[]): unknown {
-    const { timeout, clock, signal } = this.#plan;
+    const { timeout, clock } = this.#plan;
+    const signal = this.#callSignal;
     this.#running = true;
     // Stryker disable next-line ConditionalExpression: following without a signal to abort only costs a registry entry
     if (this.#controller !== undefined) this.#followCallSignal();
@@ -170,7 +174,7 @@ export class AttemptGuard implements AbortTarget {
 
   /** Has the call's signal abort this attempt's signal too, from now until the attempt ends. */
   #followCallSignal(): void {
-    const callSignal = this.#plan.signal;
+    const callSignal = this.#callSignal;
     if (callSignal === undefined || this.#watching) return;
     if (callSignal.aborted) this.abort(callSignal.reason);
     else {
@@ -197,7 +201,7 @@ export class AttemptGuard implements AbortTarget {
     if (this.#watching) {
       // Stryker disable next-line BooleanLiteral: the one later call, after a timeout, comes after abort() has reset it
       this.#watching = false;
-      unwatch(this.#plan.signal as AbortSignal, this);
+      unwatch(this.#callSignal as AbortSignal, this);
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import { makeAttempt } from './attempt.js';
+import { type CallContext, callSignal, contextPending, takeContext } from './call-context.js';
 import { active, Call } from './lifecycle.js';
 import {
   ATTEMPT,
@@ -18,7 +19,7 @@ import {
   startTime,
   Thrown,
 } from './loop.js';
-import type { Around, Limits, Plan } from './plan.js';
+import type { Limits, Plan } from './plan.js';
 import { isThenable, thenableError } from './validate.js';
 
 type Target = (...args: never[]) => unknown;
@@ -34,7 +35,7 @@ function perform(run: Run, effect: Performed, sync: boolean): unknown {
     return makeAttempt(run.target as Target, run.self, run.args as unknown[], run.guard);
   }
   if (effect instanceof Call) return effect.fn.apply(effect.self, effect.args as never[]);
-  return sync ? run.plan.clock.sleepSync(effect) : run.plan.clock.sleep(effect, run.plan.signal);
+  return sync ? run.plan.clock.sleepSync(effect) : run.plan.clock.sleep(effect, run.signal);
 }
 
 /**
@@ -92,25 +93,47 @@ function checkNotThenable(value: unknown): void {
 }
 
 /**
- * A call that something wraps (the `call` tracing channel, while observed): the whole loop runs
- * inside it, so that the stores bound to it span every attempt.
+ * Makes one call of `target` through the whole loop, with the call's context: the decorators' path
+ * for every call but a fast one, and the seam the add-ons call (`retryFetch` gives each request's
+ * signal). Under the `call` tracing channel while it is observed, so that the stores bound to it
+ * span every attempt. Never throws: what goes wrong before the loop starts is a rejection.
+ *
+ * @internal
  */
-function aroundAsync(plan: Plan, target: Target, self: unknown, args: unknown[]): Promise<unknown> {
-  return (plan.around as Around).async(
-    async () => driveAsync(begin(plan, target, self, args), undefined),
-    plan,
-    target,
-    args,
-  );
+export function callAsync(
+  plan: Plan,
+  target: Target,
+  self: unknown,
+  args: unknown[],
+  context: CallContext | undefined,
+): Promise<unknown> {
+  try {
+    const signal = callSignal(plan.signal, context);
+    if (plan.around?.active()) {
+      return plan.around.async(
+        async () => driveAsync(begin(plan, target, self, args, signal), undefined),
+        plan,
+        target,
+        args,
+      );
+    }
+    return driveAsync(begin(plan, target, self, args, signal), undefined);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
-/** The same for the sync twins. */
-function aroundSync(plan: Plan, target: Target, self: unknown, args: unknown[]): unknown {
-  return (plan.around as Around).sync(
-    () => driveSync(begin(plan, target, self, args), undefined),
-    plan,
-    target,
-    args,
+/** The same for the sync twins, which take no context. */
+function callSync(plan: Plan, target: Target, self: unknown, args: unknown[]): unknown {
+  const run = () => driveSync(begin(plan, target, self, args, undefined), undefined);
+  return plan.around?.active() ? plan.around.sync(run, plan, target, args) : run();
+}
+
+/** A blocking twin's call refuses a context's signal: its waits cannot be aborted. */
+function refuseSignal(context: CallContext | undefined): void {
+  if (context?.signal === undefined) return;
+  throw new TypeError(
+    'callWith({ signal }) reached a function decorated by a blocking twin (onExceptionSync, onPredicateSync): a blocking wait cannot be aborted; use the async twin',
   );
 }
 
@@ -124,7 +147,7 @@ function endFirst(
   args: unknown[],
   value: unknown,
 ): void {
-  endFirstSuccess(new Run(plan, limits, start, target, self, args), value);
+  endFirstSuccess(new Run(plan, limits, start, target, self, args, undefined), value);
 }
 
 /**
@@ -134,14 +157,16 @@ function endFirst(
  */
 export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => Promise<unknown> {
   return function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    if (plan.around?.active()) return aroundAsync(plan, target, this, args);
+    if (contextPending()) return callAsync(plan, target, this, args, takeContext());
+    // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
+    if (!plan.inlineFirstAttempt || plan.around?.active()) {
+      return callAsync(plan, target, this, args, undefined);
+    }
     let start: number;
     let limits: Limits;
     let value: unknown;
     let retry: (error: unknown) => Promise<unknown>;
     try {
-      // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-      if (!plan.inlineFirstAttempt) return driveAsync(begin(plan, target, this, args), undefined);
       start = startTime(plan);
       limits = plan.limits ?? plan.resolve();
       // One closure on the success path: the rejection handler.
@@ -174,9 +199,10 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
 /** Wraps `target` with the sync twin of the loop, with the same first-attempt fast path. */
 export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]): unknown {
-    if (plan.around?.active()) return aroundSync(plan, target, this, args);
+    if (contextPending()) refuseSignal(takeContext());
     // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-    if (!plan.inlineFirstAttempt) return driveSync(begin(plan, target, this, args), undefined);
+    if (!plan.inlineFirstAttempt || plan.around?.active())
+      return callSync(plan, target, this, args);
     const start = startTime(plan);
     const limits = plan.limits ?? plan.resolve();
     let value: unknown;

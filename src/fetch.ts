@@ -16,10 +16,12 @@
  */
 
 import { attemptSignal } from './attempt.js';
-import { onException } from './decorator.js';
+import { waitingClock } from './clock.js';
+import { callAsync } from './drivers.js';
+import { catcher, handlerList, makePlan } from './options.js';
 import { retryAfter } from './retry-after.js';
 import type { AsyncOptions, CallDetails, ExceptionOptions, WaitGenerator } from './types.js';
-import { checkNumber, typeError } from './validate.js';
+import { checkNumber, checkSignal, typeError } from './validate.js';
 import { expo } from './wait-gen.js';
 
 /** The statuses retried by default: timeout, too early, too many requests, and the 5xx of a server that may recover. */
@@ -99,7 +101,7 @@ export interface FetchRequest {
   readonly url: string;
 }
 
-/** Options of {@link retryFetch}: most of {@link onException}'s, and the HTTP rules. */
+/** Options of {@link retryFetch}: most of `onException`'s, and the HTTP rules. */
 export interface RetryFetchOptions
   extends Omit<ExceptionOptions<unknown>, 'raiseOnGiveup' | 'giveup'>,
     Omit<AsyncOptions, 'signal'> {
@@ -249,39 +251,45 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
   const statuses = checkStatuses(statusOption);
   const methods = checkMethods(methodOption);
   const guarded = loopOptions.timeout !== undefined && loopOptions.timeout !== null;
-  // The caller's onBackoff handlers, read once (the option table checks them), after `discard`.
-  const backoffHandlers = [discard, ...listOf(onBackoff)];
-
-  const retrying = (signal: AbortSignal | undefined) =>
-    onException(retryAfter, Retryable, {
+  // The caller's onBackoff handlers, read once and checked as the option table checks them.
+  const backoffHandlers = [discard, ...(handlerList('onBackoff', onBackoff) ?? [])];
+  // One plan for every request (a bad option fails here, not at the first request); each request's
+  // signal is its call's, through the engine's seam, as the signal of a call given by callWith.
+  const plan = makePlan({
+    api: 'retryFetch',
+    wait: retryAfter,
+    catches: catcher(Retryable),
+    predicate: undefined,
+    options: {
       maxTries: 4,
       name: 'fetch',
       ...loopOptions,
       maxServerWait,
       fallback,
       fallbackOptions,
-      signal,
       // The response of a status about to be retried is discarded: free its connection first.
       onBackoff: backoffHandlers,
-    } as never)(async function fetch(
-      request: FetchRequest & { input: RequestInfo | URL; init: RequestInit | undefined },
-    ) {
-      const base = given ?? globalThis.fetch;
-      const attemptInit: RequestInit = { ...request.init };
-      // With a timeout or the caller's signal, each attempt gets its own signal: it aborts when
-      // either fires, so the request in flight stops.
-      if (guarded || signal !== undefined) attemptInit.signal = attemptSignal();
-      const input =
-        typeof Request === 'function' && request.input instanceof Request
-          ? request.input.clone()
-          : request.input;
-      const response = await base(input, attemptInit);
-      if (statuses.has(response.status)) throw new HttpError(response);
-      return response;
-    });
-  // Made once, now (a bad option fails here, not at the first request); a request with its own
-  // signal gets a decorator of its own, the loop's signal being the caller's.
-  const unsignalled = retrying(undefined);
+    },
+    sync: false,
+    clock: waitingClock,
+    blockForm: false,
+  });
+  const attempt = async function fetch(
+    request: FetchRequest & { input: RequestInfo | URL; init: RequestInit | undefined },
+  ): Promise<Response> {
+    const base = given ?? globalThis.fetch;
+    const attemptInit: RequestInit = { ...request.init };
+    // With a timeout or the caller's signal, each attempt gets its own signal: it aborts when
+    // either fires, so the request in flight stops.
+    if (guarded || request.init?.signal != null) attemptInit.signal = attemptSignal();
+    const input =
+      typeof Request === 'function' && request.input instanceof Request
+        ? request.input.clone()
+        : request.input;
+    const response = await base(input, attemptInit);
+    if (statuses.has(response.status)) throw new HttpError(response);
+    return response;
+  };
 
   return async function retryingFetch(
     input: RequestInfo | URL,
@@ -303,9 +311,11 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
     }
     let response: Response;
     try {
-      const signal = init?.signal ?? undefined;
-      const call = signal === undefined ? unsignalled : retrying(signal);
-      response = (await call({ ...request, input, init })) as Response;
+      // Checked as fetch checks it, but here, before a timer can trip on what is not a signal.
+      const signal = checkSignal(init?.signal, 'init.signal');
+      response = (await callAsync(plan, attempt, undefined, [{ ...request, input, init }], {
+        signal,
+      })) as Response;
     } catch (error) {
       // Giving up on a status: like fetch, the last response (its body unread).
       if (!(error instanceof HttpError)) throw error;
@@ -315,18 +325,6 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
     if (throwHttpErrors && !response.ok) throw new HttpError(response);
     return response;
   } as typeof fetch;
-}
-
-/** One handler or an iterable of them, read once, as a list; the option table checks each. */
-function listOf(value: unknown): ((details: never) => unknown)[] {
-  if (value === undefined || value === null) return [];
-  if (typeof value === 'function') return [value as (details: never) => unknown];
-  if (typeof (value as Iterable<unknown> | null)?.[Symbol.iterator] === 'function') {
-    return [...(value as Iterable<(details: never) => unknown>)];
-  }
-  // Neither: the option table's own error names the option and the value.
-  onException(expo, Error, { onBackoff: value } as never);
-  return [];
 }
 
 /** The `onBackoff` handler that frees a discarded response's connection. */

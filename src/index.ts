@@ -28,6 +28,7 @@ export {
   throttle,
   tokenBucket,
 } from './budget.js';
+export { type CallContext, callWith } from './call-context.js';
 export { type Clock, systemClock } from './clock.js';
 export { onException, onExceptionSync, onPredicate, onPredicateSync } from './decorator.js';
 export { equalJitter, fullJitter, randomJitter } from './jitter.js';

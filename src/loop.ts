@@ -40,6 +40,8 @@ export class Run {
   readonly self: unknown;
   /** The call's arguments; `undefined` in the block form, which has none. */
   readonly args: readonly unknown[] | undefined;
+  /** The call's signal: the plan's, or the one given to this call ({@link callWith}). */
+  readonly signal: AbortSignal | undefined;
   tries = 0;
   elapsed = 0;
   /** The last attempt's outcome: a thrown error (`threw`) or a returned value. */
@@ -61,6 +63,7 @@ export class Run {
     target: Callback | undefined,
     self: unknown,
     args: readonly unknown[] | undefined,
+    signal: AbortSignal | undefined,
   ) {
     this.plan = plan;
     this.limits = limits;
@@ -68,6 +71,7 @@ export class Run {
     this.target = target;
     this.self = self;
     this.args = args;
+    this.signal = signal;
   }
 
   /** Records an attempt's outcome and reads the clock, as the loop does after every attempt. */
@@ -83,7 +87,7 @@ export class Run {
    * response) while it waits, and neither does this.
    */
   forgetOutcome(): void {
-    if (this.plan.keepsOutcome) return;
+    if (this.signal !== undefined && this.plan.keepsOutcome) return;
     this.result = undefined;
     if (this.budgetCall !== undefined) this.budgetCall.outcome = undefined;
   }
@@ -97,7 +101,7 @@ export class Run {
     if (this.round === undefined) {
       // A wait that ends early because the signal aborted is no error: the round stops before its
       // attempt.
-      if (input instanceof Thrown && !this.plan.signal?.aborted) throw input.error;
+      if (input instanceof Thrown && !this.signal?.aborted) throw input.error;
       this.round = playRound(this);
       input = undefined;
     }
@@ -147,9 +151,10 @@ export function begin(
   target: Callback | undefined,
   self: unknown,
   args: readonly unknown[] | undefined,
+  signal: AbortSignal | undefined,
 ): Run {
   const start = startTime(plan);
-  return new Run(plan, plan.limits ?? plan.resolve(), start, target, self, args);
+  return new Run(plan, plan.limits ?? plan.resolve(), start, target, self, args, signal);
 }
 
 /**
@@ -165,7 +170,8 @@ export function afterFirst(
   self: unknown,
   args: readonly unknown[],
 ): Run {
-  const run = new Run(plan, limits, start, target, self, args);
+  // The fast path is only taken without a signal.
+  const run = new Run(plan, limits, start, target, self, args, undefined);
   run.step(undefined);
   return run;
 }
@@ -216,7 +222,7 @@ function* notifyGiveup(run: Run, reason: GiveupReason): Generator<Request, void,
 
 /** Ends the call because its signal aborted: `onGiveup` (reason `'aborted'`), then `signal.reason`. */
 function* abort(run: Run): Generator<Request, never, unknown> {
-  const reason = (run.plan.signal as AbortSignal).reason;
+  const reason = (run.signal as AbortSignal).reason;
   if (run.plan.predicate === undefined) {
     // Exception twins report the abort reason as the exception; predicate twins, the last value.
     run.threw = true;
@@ -231,10 +237,12 @@ function* abort(run: Run): Generator<Request, never, unknown> {
  * first so that `onTry` sees its signal, and `onTry` (of plans that need it).
  */
 function* beforeAttempt(run: Run): Generator<Request, void, unknown> {
-  const { on, signal, guarded } = run.plan;
+  const { plan, signal } = run;
   if (signal?.aborted) yield* abort(run);
-  if (guarded) run.guard = new AttemptGuard(run.plan, run.tries + 1);
-  if (on.beforeAttempt !== undefined) {
+  if (plan.guarded || signal !== undefined) {
+    run.guard = new AttemptGuard(plan, run.tries + 1, signal);
+  }
+  if (plan.on.beforeAttempt !== undefined) {
     if (heard(run, 'beforeAttempt')) yield* emit(run, 'beforeAttempt', tryDetails, undefined);
     // No attempt ever starts after an abort, also one during an async onTry handler.
     if (signal?.aborted) yield* abort(run);
@@ -310,8 +318,9 @@ function givenUp(run: Run, raise: boolean): Ended {
 function* playRound(run: Run): Round {
   const { plan, limits } = run;
   if (run.tries === 0 && heard(run, 'request')) yield* emit(run, 'request', details, undefined);
+  // A call given a signal of its own needs its guard even where the plan needs none.
   // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
-  if (!plan.inlineFirstAttempt) yield* beforeAttempt(run);
+  if (!plan.inlineFirstAttempt || run.signal !== undefined) yield* beforeAttempt(run);
   run.tries += 1;
   const outcome = yield ATTEMPT;
   run.guard = undefined;
@@ -332,7 +341,7 @@ function* playRound(run: Run): Round {
   }
   if (heard(run, 'attemptEnd')) yield* emit(run, 'attemptEnd', FAILED, undefined);
   // A failure once the signal has aborted (the abort reason itself, say) is never retried.
-  if (plan.signal?.aborted) yield* abort(run);
+  if (run.signal?.aborted) yield* abort(run);
   const gaveUp =
     plan.giveup !== undefined && (yield new Call(plan.giveup, [run.result, outcomeDetails(run)]));
   // The budget is told of retryable failures only: not of an aborted call's, nor of one `giveup`

@@ -12,7 +12,14 @@ import { backoffLine, defaultLogger, giveupLine, LEVELS } from './logging.js';
 import type { Limits, Plan } from './plan.js';
 import { tracer } from './telemetry.js';
 import type { AsyncOptions, ExceptionOptions, RetryBudget } from './types.js';
-import { checkNumber, ignoreRejection, isThenable, show, typeError } from './validate.js';
+import {
+  checkNumber,
+  checkSignal,
+  ignoreRejection,
+  isThenable,
+  show,
+  typeError,
+} from './validate.js';
 import { checkWaitOptions, defaultJitterOf } from './wait-gen.js';
 
 type Callback = (...args: never[]) => unknown;
@@ -113,8 +120,8 @@ function checkJitter(value: unknown): Callback | undefined {
   return jitter;
 }
 
-/** One handler or an iterable of them, read once; `undefined` when there is none. */
-function handlerList(name: string, value: unknown): readonly Callback[] | undefined {
+/** One handler or an iterable of them, read once; `undefined` when there is none. @internal */
+export function handlerList(name: string, value: unknown): readonly Callback[] | undefined {
   const list: Callback[] = [];
   if (typeof value === 'function') {
     list.push(value as Callback);
@@ -173,21 +180,6 @@ function checkLevel(
     );
   }
   return level;
-}
-
-function checkSignal(value: unknown): AbortSignal | undefined {
-  if (value === undefined || value === null) return undefined;
-  // Duck-typed, so that a signal of another realm (an iframe, a polyfill) is accepted too; every
-  // member the waits use is checked here, so that none is missed later, from a timer.
-  const signal = value as AbortSignal;
-  if (
-    typeof signal.aborted !== 'boolean' ||
-    typeof signal.addEventListener !== 'function' ||
-    typeof signal.removeEventListener !== 'function'
-  ) {
-    throw typeError('signal', 'an AbortSignal', value);
-  }
-  return signal;
 }
 
 function checkBudget(value: unknown, sync: boolean, api: string): RetryBudget | undefined {
@@ -298,7 +290,7 @@ const OPTIONS = {
   },
   signal: {
     ...plain,
-    check: checkSignal,
+    check: (value: unknown) => checkSignal(value),
     takenBy: { asyncOnly: 'a blocking wait cannot be aborted' },
     inPreview: false,
   },
@@ -491,9 +483,7 @@ export function makePlan(request: PlanRequest): Plan {
     on,
     around: tracer,
     keepsOutcome:
-      predicate !== undefined &&
-      kept.signal !== undefined &&
-      on.giveup?.some((listener) => !isPublisher(listener)) === true,
+      predicate !== undefined && on.giveup?.some((listener) => !isPublisher(listener)) === true,
     guarded,
     blockForm: request.blockForm,
     // Stryker disable next-line BooleanLiteral,ConditionalExpression: `false` only turns the fast paths off

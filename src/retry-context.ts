@@ -170,7 +170,7 @@ class Attempts<A extends Recorder> {
 
   /** The loop's run, begun at the first iteration (the clock, lazy options). */
   started(): Run {
-    this.run ??= begin(this.plan, undefined, undefined, undefined);
+    this.run ??= begin(this.plan, undefined, undefined, undefined, this.plan.signal);
     return this.run;
   }
 

@@ -85,3 +85,21 @@ export function thenableError(
   ignoreRejection(thenable);
   return new TypeError(`${what} returned a Promise (or another thenable): ${hint}`);
 }
+
+/**
+ * `value` as the `name` option's signal: `undefined` for none, else a `TypeError` unless it is an
+ * `AbortSignal`. Duck-typed, so that a signal of another realm (an iframe, a polyfill) is accepted
+ * too; every member the waits use is checked here, so that none is missed later, from a timer.
+ */
+export function checkSignal(value: unknown, name = 'signal'): AbortSignal | undefined {
+  if (value === undefined || value === null) return undefined;
+  const signal = value as AbortSignal;
+  if (
+    typeof signal.aborted !== 'boolean' ||
+    typeof signal.addEventListener !== 'function' ||
+    typeof signal.removeEventListener !== 'function'
+  ) {
+    throw typeError(name, 'an AbortSignal', value);
+  }
+  return signal;
+}

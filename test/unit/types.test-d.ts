@@ -291,3 +291,15 @@ describe('standard method decorators type-check', () => {
     expectTypeOf(new Client().get).returns.toEqualTypeOf<Promise<string>>();
   });
 });
+
+describe('callWith', () => {
+  it('returns what its function returns, and takes only a CallContext', () => {
+    const getUser = backoff.onException(backoff.expo, TypeError)(async (id: string) => ({ id }));
+    expectTypeOf(
+      backoff.callWith({ signal: AbortSignal.timeout(1) }, () => getUser('a')),
+    ).toEqualTypeOf<Promise<{ id: string }>>();
+    expectTypeOf(backoff.callWith).parameter(0).toEqualTypeOf<backoff.CallContext>();
+    // @ts-expect-error: a signal must be an AbortSignal
+    backoff.callWith({ signal: 'now' }, () => getUser('a'));
+  });
+});
