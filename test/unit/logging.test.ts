@@ -25,6 +25,23 @@ function capture() {
 describe.each(twins)('logging ($name twin)', (twin) => {
   const base = { clock: new FakeClock(), jitter: null } as const;
 
+  it('the log lines show no elapsed time, so they alone never read the clock', async () => {
+    const { lines, logger } = capture();
+    const clock = new FakeClock();
+    const wrapped = twin.onException(constant, TypeError, {
+      clock,
+      jitter: null,
+      interval: 1,
+      logger,
+      maxTries: 2,
+    })(() => {
+      throw new TypeError('down');
+    });
+    await expect(twin.call(wrapped)).rejects.toThrow('down');
+    expect(lines).toHaveLength(2);
+    expect(clock.reads).toBe(0);
+  });
+
   it('writes "Backing off" at info and "Giving up" at error, with the name and never the args', async () => {
     const { lines, logger } = capture();
     const wrapped = twin.onException(expo, TypeError, { ...base, logger, maxTries: 3 })(

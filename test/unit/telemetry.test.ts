@@ -13,7 +13,7 @@ import {
 } from '../../src/index.js';
 import { diagnosticsChannel } from '../../src/telemetry.js';
 import { VirtualClock } from '../../src/testing.js';
-import { quiet } from '../helpers.js';
+import { FakeClock, quiet } from '../helpers.js';
 
 type Message = Record<string, unknown>;
 
@@ -252,6 +252,35 @@ describe('diagnostics channels', () => {
     expect(listener.channels()).toEqual(['attempt', 'wait', 'attempt', 'giveup']);
     expect(listener.seen.every(({ message }) => message.name === 'sync-batch')).toBe(true);
     expect(listener.of('attempt')[0]).not.toHaveProperty('target');
+  });
+});
+
+describe('publishing asks nothing of the drivers', () => {
+  it.each([
+    ['onException', false],
+    ['onExceptionSync', true],
+  ] as const)('%s with every channel observed sleeps exactly its waits', async (_, sync) => {
+    listener = listen();
+    const clock = new FakeClock();
+    const options = { ...quiet, interval: 1, maxTries: 3, clock };
+    let calls = 0;
+    const target = () => {
+      calls += 1;
+      if (calls <= 2) throw new TypeError(`fail ${calls}`);
+      return calls;
+    };
+    const result = sync
+      ? onExceptionSync(constant, TypeError, options)(target)()
+      : await onException(constant, TypeError, options)(target)();
+    expect(result).toBe(3);
+    expect(clock.sleeps).toEqual([1, 1]);
+    expect(listener.channels().filter((name) => !name.startsWith('call:'))).toEqual([
+      'attempt',
+      'wait',
+      'attempt',
+      'wait',
+      'attempt',
+    ]);
   });
 });
 
