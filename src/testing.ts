@@ -15,10 +15,10 @@
  * @module
  */
 
-import type { Clock } from './clock.js';
-import { onExceptionSync } from './decorator.js';
+import { blockingClock, type Clock } from './clock.js';
+import { wrapSync } from './drivers.js';
 import { type EventLoopTimers, yieldOnce } from './event-loop.js';
-import { previewed } from './options.js';
+import { catcher, makePlan, previewed } from './options.js';
 import { type AbortTarget, unwatch, watch } from './signal-watch.js';
 import type { WaitGenerator } from './types.js';
 import { checkSeconds, rangeError } from './validate.js';
@@ -391,16 +391,27 @@ export function preview<W extends WaitGenerator>(
   // The option table says which options shape the waits; handlers, budget, signal … are left out.
   const policy = previewed(options);
   const { seed } = previewOptions;
-  const failing = onExceptionSync(wait as WaitGenerator, PreviewFailure, {
-    ...policy,
-    clock: new VirtualClock(),
-    logger: null,
-    random: seed === undefined ? (policy.random as (() => number) | undefined) : seededRandom(seed),
-    onBackoff: ({ wait: seconds }: { wait: number }) => {
-      waits.push(seconds);
-      if (waits.length >= count) throw STOP;
+  // The blocking twin's loop, through the engine's seam: a run whose every attempt fails.
+  const plan = makePlan({
+    api: 'preview',
+    wait,
+    catches: catcher(PreviewFailure),
+    predicate: undefined,
+    options: {
+      ...policy,
+      clock: new VirtualClock(),
+      logger: null,
+      random: seed === undefined ? policy.random : seededRandom(seed),
+      onBackoff: ({ wait: seconds }: { wait: number }) => {
+        waits.push(seconds);
+        if (waits.length >= count) throw STOP;
+      },
     },
-  } as never)(() => {
+    sync: true,
+    clock: blockingClock,
+    blockForm: false,
+  });
+  const failing = wrapSync(plan, () => {
     throw new PreviewFailure('preview: every attempt fails');
   });
   try {

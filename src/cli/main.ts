@@ -10,7 +10,8 @@
 import { parseArgs } from 'node:util';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import { onPredicate } from '../decorator.js';
+import { wrapAsync } from '../drivers.js';
+import { makePlan } from '../options.js';
 import type { CallDetails, WithReason, WithValue, WithWait } from '../types.js';
 import {
   describeOptionError,
@@ -186,10 +187,13 @@ function build(
       ? Math.min(timeout, Math.max(0, maxTime - (clock.now() - start)))
       : timeout;
   const quiet = values.quiet === true;
-  const call = onPredicate(
-    WAITS[waitName as keyof typeof WAITS],
-    retry as (value: unknown) => boolean,
-    {
+  // The async twin's loop, through the engine's seam, as onPredicate would make it.
+  const plan = makePlan({
+    api: 'backoff-ts',
+    wait: WAITS[waitName as keyof typeof WAITS],
+    catches: () => false,
+    predicate: retry,
+    options: {
       ...waitOptions,
       maxTries:
         values['max-tries'] === undefined ? undefined : number('max-tries', values['max-tries']),
@@ -208,8 +212,12 @@ function build(
         const why = d.reason === 'maxTime' ? ', --max-time ran out' : '';
         stderr(`Giving up ${shown} after ${d.tries} tries${why} (${exitOf(d)}${elapsed(d)})\n`);
       },
-    } as never,
-  )(() =>
+    },
+    sync: false,
+    clock: systemClock,
+    blockForm: false,
+  });
+  const call = wrapAsync(plan, () =>
     runOnce(command, args, {
       pattern: until ?? whilePattern,
       write: stdout,
