@@ -16,6 +16,7 @@
  */
 
 import { attemptSignal } from './attempt.js';
+import { callSignal } from './call-context.js';
 import { waitingClock } from './clock.js';
 import { callAsync } from './drivers.js';
 import { catcher, handlerList, makePlan } from './options.js';
@@ -104,7 +105,7 @@ export interface FetchRequest {
 /** Options of {@link retryFetch}: most of `onException`'s, and the HTTP rules. */
 export interface RetryFetchOptions
   extends Omit<ExceptionOptions<unknown>, 'raiseOnGiveup' | 'giveup'>,
-    Omit<AsyncOptions, 'signal'> {
+    AsyncOptions {
   /** The `fetch` to call. @defaultValue `globalThis.fetch`, looked up at each call */
   readonly fetch?: typeof fetch | undefined;
   /** The statuses that are retried. @defaultValue 408, 425, 429, 500, 502, 503, 504 */
@@ -210,8 +211,11 @@ function checkMethods(value: Iterable<string> | undefined): ReadonlySet<string> 
  * 502, 503, 504), on idempotent requests only (or with an `Idempotency-Key`), at most 3 times by
  * default (`maxTries: 4`). It waits what the server asks (`Retry-After`, `retry-after-ms`, and on a
  * 429 `RateLimit-Reset`), up to `maxServerWait`, else `expo` with full jitter. The body of every
- * response it discards is cancelled, so its connection is freed; the caller's `init.signal` ends a
- * wait and the attempt in flight and is never retried. Like `fetch`, it resolves with the last
+ * response it discards is cancelled, so its connection is freed. The request's signal (`init.signal`,
+ * else a `Request`'s own) governs it as `fetch`'s does — a wait, the attempt in flight, the body of
+ * the response — and is never retried; `signal` in the options does the same for every call. A
+ * request sent once (not idempotent, a one-shot body) keeps `timeout`, the handlers and telemetry.
+ * `undefined` options are as if left out. Like `fetch`, it resolves with the last
  * `Response` when it gives up on statuses (`throwHttpErrors`: rejects with an {@link HttpError}) and
  * rejects with the last error after network errors. A request whose body is a one-shot stream is
  * sent once.
@@ -243,50 +247,62 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
     throw typeError('fetch', 'a fetch function', given);
   if (typeof throwHttpErrors !== 'boolean')
     throw typeError('throwHttpErrors', 'a boolean', throwHttpErrors);
-  if ('signal' in (options as object) && (options as { signal?: unknown }).signal != null) {
-    throw new TypeError(
-      '`signal` is not an option of retryFetch: pass it per request, as fetch takes it (init.signal)',
-    );
-  }
   const statuses = checkStatuses(statusOption);
   const methods = checkMethods(methodOption);
-  const guarded = loopOptions.timeout !== undefined && loopOptions.timeout !== null;
+  // The signal of every call, besides each request's own; checked here, kept out of the plan, so
+  // that one signal per request (the two combined) governs the attempts and the response's body.
+  const { signal: everyCall, ...planOptions } = loopOptions;
+  const callsSignal = checkSignal(everyCall);
+  const timed = planOptions.timeout !== undefined && planOptions.timeout !== null;
   // The caller's onBackoff handlers, read once and checked as the option table checks them.
   const backoffHandlers = [discard, ...(handlerList('onBackoff', onBackoff) ?? [])];
-  // One plan for every request (a bad option fails here, not at the first request); each request's
-  // signal is its call's, through the engine's seam, as the signal of a call given by callWith.
-  const plan = makePlan({
-    api: 'retryFetch',
-    wait: retryAfter,
-    catches: catcher(Retryable),
-    predicate: undefined,
-    options: {
-      maxTries: 4,
-      name: 'fetch',
-      ...loopOptions,
-      maxServerWait,
-      fallback,
-      fallbackOptions,
-      // The response of a status about to be retried is discarded: free its connection first.
-      onBackoff: backoffHandlers,
-    },
-    sync: false,
-    clock: waitingClock,
-    blockForm: false,
-  });
-  const attempt = async function fetch(
-    request: FetchRequest & { input: RequestInfo | URL; init: RequestInit | undefined },
-  ): Promise<Response> {
+  const loop = {
+    ...planOptions,
+    // An `undefined` is as if left out: the default stands (an unbounded HTTP retry never is one).
+    maxTries: planOptions.maxTries === undefined ? 4 : planOptions.maxTries,
+    name: planOptions.name ?? 'fetch',
+    maxServerWait,
+    fallback,
+    fallbackOptions,
+    // The response of a status about to be retried is discarded: free its connection first.
+    onBackoff: backoffHandlers,
+  };
+  // Two plans, made once (a bad option fails here, not at the first request): the retrying one,
+  // and one try for the requests that cannot be sent twice, which still get the timeout, the
+  // handlers, the log lines and telemetry.
+  const plan = (maxTries: unknown) =>
+    makePlan({
+      api: 'retryFetch',
+      wait: retryAfter,
+      catches: catcher(Retryable),
+      predicate: undefined,
+      options: { ...loop, maxTries },
+      sync: false,
+      clock: waitingClock,
+      blockForm: false,
+    });
+  const retrying = plan(loop.maxTries);
+  const once = plan(1);
+
+  const attempt = async function fetch(request: Sent): Promise<Response> {
     const base = given ?? globalThis.fetch;
-    const attemptInit: RequestInit = { ...request.init };
-    // With a timeout or the caller's signal, each attempt gets its own signal: it aborts when
-    // either fires, so the request in flight stops.
-    if (guarded || request.init?.signal != null) attemptInit.signal = attemptSignal();
+    // Every field of init, inherited ones too, as fetch reads them.
+    const attemptInit: Record<string, unknown> = {};
+    for (const key in request.init)
+      attemptInit[key] = (request.init as Record<string, unknown>)[key];
+    // The request's signal governs the response too, as fetch's does; with a timeout, the attempt's
+    // signal (which aborts when its time is up) joins it while the attempt runs.
+    const { signal } = request;
+    if (timed) {
+      const own = attemptSignal();
+      attemptInit.signal = signal === undefined ? own : AbortSignal.any([signal, own]);
+    } else if (signal !== undefined) attemptInit.signal = signal;
+    // A Request is cloned for each attempt that may be followed by another, so its body is whole.
     const input =
-      typeof Request === 'function' && request.input instanceof Request
+      !request.once && typeof Request === 'function' && request.input instanceof Request
         ? request.input.clone()
         : request.input;
-    const response = await base(input, attemptInit);
+    const response = await base(input, attemptInit as RequestInit);
     if (statuses.has(response.status)) throw new HttpError(response);
     return response;
   };
@@ -301,30 +317,41 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
       : methods.has(request.method) || hasIdempotencyKey(input, init)
         ? undefined
         : 'method';
-    if (notRetried !== undefined) {
-      // Sent once, as fetch would send it: never a body twice, never a truncated one.
-      const response = await (given ?? globalThis.fetch)(input, init);
-      if (throwHttpErrors && !response.ok) {
-        throw new HttpError(response, statuses.has(response.status) ? notRetried : undefined);
-      }
-      return response;
-    }
+    // The request's signal: init's, else the Request's own (init.signal: null means none), checked
+    // as fetch checks it, but here, before a timer can trip on what is not a signal.
+    const own =
+      init?.signal !== undefined
+        ? checkSignal(init.signal, 'init.signal')
+        : typeof Request === 'function' && input instanceof Request
+          ? input.signal
+          : undefined;
+    const signal = callSignal(callsSignal, own === undefined ? undefined : { signal: own });
+    const sent: Sent = { ...request, input, init, signal, once: notRetried !== undefined };
     let response: Response;
     try {
-      // Checked as fetch checks it, but here, before a timer can trip on what is not a signal.
-      const signal = checkSignal(init?.signal, 'init.signal');
-      response = (await callAsync(plan, attempt, undefined, [{ ...request, input, init }], {
+      // Sent once where it cannot be sent twice: never a body twice, never a truncated one.
+      response = (await callAsync(notRetried ? once : retrying, attempt, undefined, [sent], {
         signal,
       })) as Response;
     } catch (error) {
       // Giving up on a status: like fetch, the last response (its body unread).
       if (!(error instanceof HttpError)) throw error;
-      if (throwHttpErrors) throw error;
+      if (throwHttpErrors) throw notRetried ? new HttpError(error.response, notRetried) : error;
       return error.response;
     }
     if (throwHttpErrors && !response.ok) throw new HttpError(response);
     return response;
   } as typeof fetch;
+}
+
+/** What an attempt of a {@link retryFetch} call is given: `details.args[0]` in its handlers. */
+interface Sent extends FetchRequest {
+  readonly input: RequestInfo | URL;
+  readonly init: RequestInit | undefined;
+  /** The request's signal, with the one of every call if both are set. */
+  readonly signal: AbortSignal | undefined;
+  /** Sent once, never again: a Request is not cloned for it. */
+  readonly once: boolean;
 }
 
 /** The `onBackoff` handler that frees a discarded response's connection. */

@@ -366,8 +366,125 @@ describe('retryFetch against a real HTTP server', () => {
     expect(() => retryFetch({ fetch: 'fetch' as never })).toThrow(/`fetch`/);
     expect(() => retryFetch({ maxTries: 0 })).toThrow(/`maxTries`/);
     expect(() => retryFetch({ onBackoff: 5 as never })).toThrow(/`onBackoff`/);
-    expect(() => retryFetch({ signal: new AbortController().signal } as never)).toThrow(
-      /init\.signal/,
+    expect(() => retryFetch({ signal: {} as AbortSignal })).toThrow(
+      'Expected `signal` to be an AbortSignal, got an object',
     );
+  });
+});
+
+describe('retryFetch is the same request as fetch', () => {
+  /** A server that sends the headers of a 200 and part of its body, then stalls. */
+  const stallingBody = () =>
+    serve((_, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('partial');
+    });
+
+  it('the caller’s signal governs the response’s body too, as fetch’s does', async () => {
+    const server = await stallingBody();
+    for (const [name, call] of [
+      ['fetch', fetch],
+      ['retryFetch', retryFetch(quiet)],
+      ['retryFetch with a timeout', retryFetch({ ...quiet, timeout: 30 })],
+    ] as const) {
+      const controller = new AbortController();
+      const response = await call(server.url, { signal: controller.signal });
+      expect(response.status, name).toBe(200);
+      const reason = new Error(`stop ${name}`);
+      setTimeout(() => controller.abort(reason), 100);
+      await expect(response.text(), name).rejects.toBe(reason);
+    }
+    await expect.poll(() => server.closedWhileStalled()).toBe(3);
+  });
+
+  it('a Request’s own signal ends the call, as fetch’s does; init.signal wins over it', async () => {
+    const server = await serve(() => {});
+    const controller = new AbortController();
+    const started = performance.now();
+    const pending = retryFetch({ ...quiet, timeout: 1 })(
+      new Request(server.url, { signal: controller.signal }),
+    ).catch((error: unknown) => error);
+    await expect.poll(() => server.hits()).toBe(1);
+    const reason = new Error('request aborted');
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    // The wrong behaviour went on for 3 more timeouts of 1 s: 4 s.
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(server.hits()).toBe(1);
+    // init.signal: null drops the Request's signal, as with fetch: an aborted one is then no abort.
+    const answering = await serve((_, response) => answer(response, 200, 'ok'));
+    const aborted = new Request(answering.url, { signal: AbortSignal.abort(new Error('old')) });
+    await expect(fetch(aborted, { signal: null })).resolves.toHaveProperty('status', 200);
+    await expect(retryFetch(quiet)(aborted, { signal: null })).resolves.toHaveProperty(
+      'status',
+      200,
+    );
+  });
+
+  it('a request sent once still gets its timeout, and its handlers', async () => {
+    const server = await serve(() => {});
+    const onGiveup = vi.fn();
+    const error = await retryFetch({ ...quiet, timeout: 0.3, onGiveup })(server.url, {
+      method: 'POST',
+      body: 'order',
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AttemptTimeoutError);
+    expect(onGiveup).toHaveBeenCalledTimes(1);
+    expect(onGiveup.mock.calls[0]?.[0]).toMatchObject({ tries: 1, reason: 'maxTries' });
+    expect(server.hits()).toBe(1);
+    await expect.poll(() => server.closedWhileStalled()).toBe(1);
+  });
+
+  it('maxTries: undefined is as if left out: 4 tries, not unbounded', async () => {
+    const server = await serve((_, response) => answer(response, 503));
+    const response = await retryFetch({ ...quiet, clock: new VirtualClock(), maxTries: undefined })(
+      server.url,
+    );
+    expect(response.status).toBe(503);
+    expect(server.hits()).toBe(4);
+  });
+
+  it('inherited init fields are sent, as fetch sends them', async () => {
+    const received: unknown[] = [];
+    const server = await serve((request, response) => {
+      received.push([request.method, request.headers.authorization]);
+      answer(response, 200);
+    });
+    const init = () =>
+      Object.create({
+        method: 'PUT',
+        headers: { authorization: 'Bearer t' },
+        body: '{"a":1}',
+      }) as RequestInit;
+    await fetch(server.url, init());
+    await retryFetch(quiet)(server.url, init());
+    expect(received).toEqual([
+      ['PUT', 'Bearer t'],
+      ['PUT', 'Bearer t'],
+    ]);
+    expect(server.bodies).toEqual(['{"a":1}', '{"a":1}']);
+  });
+
+  it('signal in the options ends every call; with a request’s own, either does', async () => {
+    const server = await serve((_, response) => answer(response, 503));
+    const controller = new AbortController();
+    const fetchWithRetry = retryFetch({
+      ...quiet,
+      signal: controller.signal,
+      fallbackOptions: { factor: 60 },
+    });
+    const plain = fetchWithRetry(server.url).catch((error: unknown) => error);
+    const own = new AbortController();
+    const both = fetchWithRetry(server.url, { signal: own.signal }).catch(
+      (error: unknown) => error,
+    );
+    await expect.poll(() => server.hits()).toBe(2);
+    const mine = new Error('mine');
+    own.abort(mine);
+    expect(await both).toBe(mine);
+    const everyone = new Error('everyone');
+    controller.abort(everyone);
+    expect(await plain).toBe(everyone);
+    expect(server.hits()).toBe(2);
   });
 });
