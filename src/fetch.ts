@@ -19,6 +19,7 @@ import { attemptSignal } from './attempt.js';
 import { callSignal } from './call-context.js';
 import { waitingClock } from './clock.js';
 import { callAsync } from './drivers.js';
+import { isNetworkError } from './network-error.js';
 import { catcher, handlerList, makePlan } from './options.js';
 import { retryAfter } from './retry-after.js';
 import type { AsyncOptions, CallDetails, ExceptionOptions, WaitGenerator } from './types.js';
@@ -29,31 +30,6 @@ import { expo } from './wait-gen.js';
 const STATUSES: readonly number[] = [408, 425, 429, 500, 502, 503, 504];
 /** The idempotent methods (RFC 9110 §9.2.2): sending one twice does what sending it once does. */
 const METHODS: readonly string[] = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
-/** The `cause.code`s of undici's `TypeError: fetch failed` that a new attempt may cure. */
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-/** What browsers say for a network error: Chromium, Firefox, Safari. */
-const BROWSER_MESSAGES = new Set([
-  'Failed to fetch',
-  'NetworkError when attempting to fetch resource.',
-  'Load failed',
-]);
-
 /**
  * The error of an HTTP answer: thrown between attempts for a retryable status (and, with
  * `throwHttpErrors`, what the call rejects with for any status that is not ok). `retryAfter` reads
@@ -125,14 +101,6 @@ export interface RetryFetchOptions
   readonly throwHttpErrors?: boolean | undefined;
   /** Asked on every retryable failure, as `onException`'s `giveup`: `true` stops. */
   readonly giveup?: ((error: unknown, details: CallDetails) => unknown) | undefined;
-}
-
-/** Is it a network error a new attempt may cure (and not a caller's abort, nor a bad argument)? */
-function isNetworkError(error: unknown): boolean {
-  if (!(error instanceof TypeError)) return false;
-  if (BROWSER_MESSAGES.has(error.message)) return true;
-  const cause = (error as { cause?: { code?: unknown } }).cause;
-  return typeof cause?.code === 'string' && NETWORK_CODES.has(cause.code);
 }
 
 /** The failures that are retried: network errors, and retryable statuses (thrown as HttpError). */

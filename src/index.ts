@@ -32,6 +32,7 @@ export { type CallContext, callWith } from './call-context.js';
 export { type Clock, systemClock } from './clock.js';
 export { onException, onExceptionSync, onPredicate, onPredicateSync } from './decorator.js';
 export { equalJitter, fullJitter, randomJitter } from './jitter.js';
+export { isNetworkError } from './network-error.js';
 export { type RetryAfterOptions, retryAfter, type ServerDirected } from './retry-after.js';
 export {
   type Attempt,

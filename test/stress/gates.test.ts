@@ -89,10 +89,11 @@ describe('performance gates', () => {
   // 11,637 B once the lifecycle's stages, events and listeners had modules of their own (+790 B
   // minified, of which the first bundle sheds 330 B: the async twins leave the blocking sleep out);
   // 8,340 B and 12,009 B with callWith, which every decorated call checks for (+600 B minified,
-  // a third of it the three errors' texts).
+  // a third of it the three errors' texts); 12,410 B for all with isNetworkError (+860 B minified,
+  // mostly its tables of codes and messages), which a bundle that does not use it leaves out.
   it.each([
     ["export { onException, expo } from './dist/index.js';", 8_400],
-    ["export * from './dist/index.js';", 12_100],
+    ["export * from './dist/index.js';", 12_500],
   ])('bundle of %s: at most %i bytes min+gzip', async (contents, limit) => {
     expect(await bundleSize(contents)).toBeLessThanOrEqual(limit);
   });

@@ -1,10 +1,12 @@
 // The smoke suite for the runtimes besides Node (Bun, Deno): the built package, as they load it.
-// Run: bun test/compat/smoke/runtime-smoke.mjs · deno run --allow-read --allow-run --allow-env test/compat/smoke/runtime-smoke.mjs
+// Run: bun test/compat/smoke/runtime-smoke.mjs · deno run --allow-read --allow-run --allow-env --allow-net=127.0.0.1 test/compat/smoke/runtime-smoke.mjs
 // It prints one line per check and exits non-zero at the first failure.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { retryFetch } from '../../../dist/fetch.js';
 import * as backoff from '../../../dist/index.js';
 import { VirtualClock } from '../../../dist/testing.js';
 
@@ -128,6 +130,37 @@ check('the CLI', () => {
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(ok.stdout, 'fine\n');
 });
+
+check(
+  'retryFetch retries this runtime’s network errors: a reset, a refused connection',
+  async () => {
+    // A raw TCP server: the first connection is reset, the next ones get a 200.
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections += 1;
+      socket.once('data', () => {
+        if (connections === 1) socket.resetAndDestroy();
+        else socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+      });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address();
+    const clock = new VirtualClock();
+    try {
+      const response = await retryFetch({ clock, logger: null })(`http://127.0.0.1:${port}/`);
+      assert.equal(await response.text(), 'ok');
+      assert.equal(connections, 2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Nothing listens on the port now: refused, every time, and each one retried.
+    const refused = await retryFetch({ clock, logger: null, maxTries: 2 })(
+      `http://127.0.0.1:${port}/`,
+    ).catch((error) => error);
+    assert.ok(backoff.isNetworkError(refused), String(refused));
+    assert.equal(clock.sleeps.length, 2);
+  },
+);
 
 for (const [name, fn] of checks) {
   await fn();
