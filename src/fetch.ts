@@ -91,8 +91,13 @@ export interface RetryFetchOptions
    * its method. @defaultValue GET, HEAD, OPTIONS, PUT, DELETE, TRACE
    */
   readonly methods?: Iterable<string> | undefined;
-  /** The longest server-directed wait (`Retry-After` and kin), in seconds. @defaultValue 60 */
+  /**
+   * The longest server-directed wait (`Retry-After` and kin), in seconds: a server that asks for
+   * longer is not retried (reason `'serverWait'`), unless `cutServerWait`. @defaultValue 60
+   */
   readonly maxServerWait?: number | undefined;
+  /** Wait `maxServerWait` and retry when the server asks for longer, instead of giving up. @defaultValue `false` */
+  readonly cutServerWait?: boolean | undefined;
   /** The waits when the server names none. @defaultValue {@link expo} */
   readonly fallback?: WaitGenerator | undefined;
   /** The fallback's options. @defaultValue `{ factor: 0.5, maxValue: 30 }`: 0.5, 1, 2 … s before jitter */
@@ -178,7 +183,7 @@ function checkMethods(value: Iterable<string> | undefined): ReadonlySet<string> 
  * such as `ECONNRESET`, the browsers' "Failed to fetch" …) and the `statuses` (408, 425, 429, 500,
  * 502, 503, 504), on idempotent requests only (or with an `Idempotency-Key`), at most 3 times by
  * default (`maxTries: 4`). It waits what the server asks (`Retry-After`, `retry-after-ms`, and on a
- * 429 `RateLimit-Reset`), up to `maxServerWait`, else `expo` with full jitter. The body of every
+ * 429 `RateLimit-Reset`), up to `maxServerWait` (a longer one gives up), else `expo` with full jitter. The body of every
  * response it discards is cancelled, so its connection is freed. The request's signal (`init.signal`,
  * else a `Request`'s own) governs it as `fetch`'s does — a wait, the attempt in flight, the body of
  * the response — and is never retried; `signal` in the options does the same for every call. A

@@ -128,6 +128,7 @@ const REASONS: Readonly<Record<string, string>> = {
   exhausted: ', no waits left',
   aborted: ', aborted',
   budget: ', retry budget spent',
+  serverWait: ', the server asked to wait past maxServerWait',
 };
 
 /**

@@ -288,11 +288,13 @@ function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
 /**
  * The wait before the next attempt: the generator's next value, jittered and cut to fit `maxTime`;
  * or why no attempt can follow (the generator is exhausted, or the server asks for a wait past
- * `maxTime`). A function of its own, so that a pending wait holds none of its temporaries.
+ * `maxTime` or past what the generator accepts). A function of its own, so that a pending wait
+ * holds none of its temporaries.
  */
-function plannedWait(run: Run): number | 'exhausted' | 'maxTime' {
+function plannedWait(run: Run): number | 'exhausted' | 'maxTime' | 'serverWait' {
   const step = nextStep(run);
   if (step.done) return 'exhausted';
+  if (step.tooLong === true) return 'serverWait';
   const { plan, limits } = run;
   const value = checkWait(step.value, 'wait generator', run);
   const left = limits.maxTime - run.elapsed;

@@ -35,6 +35,8 @@ import {
 export interface ServerDirected {
   /** `true`: the wait is the server's, a floor for the next attempt. */
   readonly fromServer?: boolean;
+  /** `true`: the server asked for a wait past `maxServerWait` (or one too long to count): give up. */
+  readonly tooLong?: boolean;
 }
 
 /**
@@ -47,8 +49,14 @@ export interface ServerDirected {
  * ```
  */
 export interface RetryAfterOptions {
-  /** The longest server-directed wait, in seconds: a longer `Retry-After` is cut to it. @defaultValue unbounded */
+  /**
+   * The longest server-directed wait, in seconds: a server that asks for longer is not retried
+   * (the call gives up, reason `'serverWait'`), since any earlier retry is one it refused.
+   * @defaultValue unbounded
+   */
   readonly maxServerWait?: number | undefined;
+  /** Cut a longer server-directed wait to `maxServerWait` and retry then, instead of giving up. @defaultValue `false` */
+  readonly cutServerWait?: boolean | undefined;
   /** The wait generator used when the answer has no usable header. @defaultValue {@link expo} */
   readonly fallback?:
     | ((options: never, context: WaitContext) => Iterator<number, unknown, unknown>)
@@ -126,17 +134,30 @@ export function serverWait(outcome: unknown, now: number = Date.now()): number |
 /** `retryAfter`'s waits: the server's where it says one, else the fallback generator's. */
 class ServerWaits extends Waits<unknown> {
   private readonly maxServerWait: number;
+  private readonly cut: boolean;
   private readonly makeFallback: () => Iterator<number, unknown, unknown>;
   private fallback: Iterator<number, unknown, unknown> | undefined = undefined;
-  constructor(maxServerWait: number, makeFallback: () => Iterator<number, unknown, unknown>) {
+  constructor(
+    maxServerWait: number,
+    cut: boolean,
+    makeFallback: () => Iterator<number, unknown, unknown>,
+  ) {
     super();
     this.maxServerWait = maxServerWait;
+    this.cut = cut;
     this.makeFallback = makeFallback;
   }
   next(outcome?: unknown): IteratorResult<number, unknown> & ServerDirected {
     const server = serverWait(outcome);
     if (server !== undefined) {
-      return { done: false, value: Math.min(server, this.maxServerWait), fromServer: true };
+      // A wait of 400 digits is Infinity: a server that asks for forever is not retried either.
+      if (server <= this.maxServerWait && Number.isFinite(server)) {
+        return { done: false, value: server, fromServer: true };
+      }
+      if (this.cut && Number.isFinite(this.maxServerWait)) {
+        return { done: false, value: this.maxServerWait, fromServer: true };
+      }
+      return { done: false, value: server, fromServer: true, tooLong: true };
     }
     this.fallback ??= this.makeFallback();
     return this.fallback.next(outcome);
@@ -147,8 +168,9 @@ class ServerWaits extends Waits<unknown> {
  * Server-directed waits: the wait a `Retry-After` header asks for (delta-seconds or HTTP-date),
  * or `retry-after-ms` / `x-amz-retry-after` (milliseconds), read from a fetch `Response`
  * (predicate twins) or from an error carrying a `response` or `headers` (exception twins). The
- * server's wait is a floor: never jittered, cut only by `maxServerWait`; one that would pass
- * `maxTime` gives up at once (reason `'maxTime'`). Without a usable header the `fallback`
+ * server's wait is a floor: never jittered; one past `maxServerWait` gives up at once (reason
+ * `'serverWait'`; `cutServerWait: true` waits `maxServerWait` instead), and one that would pass
+ * `maxTime` too (reason `'maxTime'`). Without a usable header the `fallback`
  * generator (default {@link expo}) decides, with the jitter as usual.
  *
  * @param options - {@link RetryAfterOptions}: `maxServerWait` (seconds), `fallback`, `fallbackOptions`
@@ -171,16 +193,22 @@ export const retryAfter: (options?: RetryAfterOptions, context?: WaitContext) =>
     ): WaitIterator {
       const {
         maxServerWait = Number.POSITIVE_INFINITY,
+        cutServerWait = false,
         fallback = expo,
         fallbackOptions = {},
       } = options ?? {};
-      return new ServerWaits(maxServerWait, () => fallback(fallbackOptions as never, context));
+      return new ServerWaits(maxServerWait, cutServerWait, () =>
+        fallback(fallbackOptions as never, context),
+      );
     },
     {
       generator: 'retryAfter',
       checks: {
         maxServerWait: (name, value) =>
           checkNumber(name, value, 'a number of seconds >= 0 or Infinity', (v) => v >= 0),
+        cutServerWait: (name, value) => {
+          if (typeof value !== 'boolean') throw typeError(name, 'a boolean', value);
+        },
         fallback: (name, value) => {
           if (typeof value !== 'function')
             throw typeError(name, 'a wait generator function', value);

@@ -65,7 +65,14 @@ export interface RetryBudget {
  * const onGiveup = ({ reason }: { reason: GiveupReason }) => metrics.increment(`giveup.${reason}`);
  * ```
  */
-export type GiveupReason = 'maxTries' | 'maxTime' | 'giveup' | 'exhausted' | 'aborted' | 'budget';
+export type GiveupReason =
+  | 'maxTries'
+  | 'maxTime'
+  | 'giveup'
+  | 'exhausted'
+  | 'aborted'
+  | 'budget'
+  | 'serverWait';
 
 /**
  * Any function: the type of `details.target`.
@@ -162,8 +169,9 @@ export interface WithWait {
 export interface WithReason {
   /**
    * `'maxTries'`, `'maxTime'` (also a server-directed wait past it), `'giveup'` (the predicate said
-   * so), `'exhausted'` (the wait generator is done), `'aborted'` (the signal aborted) or
-   * `'budget'` (the retry budget refused the retry).
+   * so), `'exhausted'` (the wait generator is done), `'aborted'` (the signal aborted),
+   * `'budget'` (the retry budget refused the retry) or `'serverWait'` (the server asked for a wait
+   * past `retryAfter`'s `maxServerWait`).
    */
   readonly reason: GiveupReason;
 }

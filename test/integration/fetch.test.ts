@@ -126,12 +126,19 @@ describe('retryFetch against a real HTTP server', () => {
     }
   });
 
-  it('a server-directed wait past maxServerWait is cut to it; past maxTime, the 429 comes back at once', async () => {
+  it('a server-directed wait past maxServerWait gives up (cut with cutServerWait); past maxTime, the 429 comes back at once', async () => {
     const server = await serve((_, response) =>
       answer(response, 429, 'slow down', { 'retry-after': '3600' }),
     );
     const clock = new VirtualClock();
-    const cut = await retryFetch({ ...quiet, clock, maxServerWait: 5, maxTries: 2 })(server.url);
+    const onGiveup = vi.fn();
+    const refused = await retryFetch({ ...quiet, clock, maxServerWait: 5, onGiveup })(server.url);
+    expect(refused.status).toBe(429);
+    expect(clock.sleeps).toEqual([]);
+    expect(onGiveup.mock.calls[0]?.[0]).toMatchObject({ reason: 'serverWait' });
+    expect(server.hits()).toBe(1);
+    const options = { ...quiet, clock, maxServerWait: 5, maxTries: 2, cutServerWait: true };
+    const cut = await retryFetch(options)(server.url);
     expect(cut.status).toBe(429);
     expect(clock.sleeps).toEqual([5]);
     const late = await retryFetch({ ...quiet, clock: new VirtualClock(), maxTime: 60 })(server.url);

@@ -97,9 +97,20 @@ describe('retryAfter against a real server', () => {
     }
   });
 
-  it('maxServerWait caps the server wait', async () => {
+  it('past maxServerWait the call gives up (reason serverWait); cutServerWait caps the wait instead', async () => {
+    const onGiveup = vi.fn();
+    const refused = await fetchWithRetryAfter(path(429, 1, 'retry-after', '3600'), {
+      maxServerWait: 120,
+      onGiveup,
+    });
+    expect(refused.response.status).toBe(429);
+    expect(refused.clock.sleeps).toEqual([]);
+    expect(onGiveup).toHaveBeenCalledWith(
+      expect.objectContaining({ tries: 1, reason: 'serverWait' }),
+    );
     const { clock } = await fetchWithRetryAfter(path(429, 1, 'retry-after', '3600'), {
       maxServerWait: 120,
+      cutServerWait: true,
     });
     expect(clock.sleeps).toEqual([120]);
   });

@@ -238,7 +238,7 @@ describe('error messages, word for word', () => {
         "retryAfter fallbackOptions of expo": "TypeError: Unknown option \`bse\`: not an option of the retry loop nor of expo (whose options are \`base\`, \`factor\`, \`maxValue\`)",
         "retryAfter maxServerWait -1": "RangeError: Expected \`maxServerWait\` to be a number of seconds >= 0 or Infinity, got -1",
         "retryAfter maxServerWait 0": "no error",
-        "retryAfter unknown": "TypeError: Unknown option \`factor\`: not an option of the retry loop nor of retryAfter (whose options are \`maxServerWait\`, \`fallback\`, \`fallbackOptions\`)",
+        "retryAfter unknown": "TypeError: Unknown option \`factor\`: not an option of the retry loop nor of retryAfter (whose options are \`maxServerWait\`, \`cutServerWait\`, \`fallback\`, \`fallbackOptions\`)",
         "runtime value 5": "TypeError: Expected \`value\` to be a function (outcome) => seconds, got 5",
         "runtime without value": "TypeError: The option \`value\` of runtime is required",
       }

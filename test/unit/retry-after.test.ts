@@ -196,3 +196,101 @@ describe('retryAfter on responses (no network)', () => {
     expect(clock.sleeps).toEqual([3, 0.5, 1]);
   });
 });
+
+describe('a server wait past maxServerWait', () => {
+  const respond = (retryAfterValue: string) =>
+    new Response('busy', { status: 503, headers: { 'retry-after': retryAfterValue } });
+  const busy = ({ header, ...options }: Record<string, unknown>) => {
+    const clock = new VirtualClock();
+    const onGiveup = vi.fn();
+    const lines: string[] = [];
+    const logger = {
+      info: (line: string) => lines.push(line),
+      error: (line: string) => lines.push(line),
+    };
+    let calls = 0;
+    const get = onPredicate(retryAfter, (response: Response) => response.status === 503, {
+      clock,
+      logger,
+      onGiveup,
+      maxTries: 3,
+      ...options,
+    })(async function getOrder() {
+      calls += 1;
+      return respond(header as string);
+    });
+    return { clock, onGiveup, lines, get, calls: () => calls };
+  };
+
+  it('gives up at once, reason serverWait: a retry sooner is one the server refused', async () => {
+    const { clock, onGiveup, lines, get, calls } = busy({ header: '120', maxServerWait: 60 });
+    const response = await get();
+    expect(await response.text()).toBe('busy');
+    expect(calls()).toBe(1);
+    expect(clock.sleeps).toEqual([]);
+    expect(onGiveup.mock.calls[0]?.[0]).toMatchObject({ tries: 1, reason: 'serverWait' });
+    expect(lines).toEqual([
+      'Giving up getOrder(...) after 1 tries, the server asked to wait past maxServerWait ([object Response])',
+    ]);
+  });
+
+  it('a wait of exactly maxServerWait is taken', async () => {
+    const { clock, get, calls } = busy({ header: '60', maxServerWait: 60 });
+    await get();
+    expect(clock.sleeps).toEqual([60, 60]);
+    expect(calls()).toBe(3);
+  });
+
+  it('cutServerWait: true waits maxServerWait instead, and retries', async () => {
+    const { clock, onGiveup, get } = busy({
+      header: '120',
+      maxServerWait: 60,
+      cutServerWait: true,
+    });
+    await get();
+    expect(clock.sleeps).toEqual([60, 60]);
+    expect(onGiveup.mock.calls[0]?.[0]).toMatchObject({ reason: 'maxTries' });
+  });
+
+  it('a wait too long to count (400 digits) gives up, even with no maxServerWait or cut', async () => {
+    for (const options of [
+      {},
+      { cutServerWait: true },
+      { maxServerWait: 60, cutServerWait: false },
+    ]) {
+      const { clock, onGiveup, get } = busy({ header: '9'.repeat(400), ...options });
+      expect((await get()).status).toBe(503);
+      expect(clock.sleeps).toEqual([]);
+      expect(onGiveup.mock.calls[0]?.[0]).toMatchObject({ reason: 'serverWait' });
+    }
+    // With a cut and a finite maxServerWait, it is cut like any other.
+    const { clock } = busy({ header: '9'.repeat(400), maxServerWait: 5, cutServerWait: true });
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('the exception twins give up with the last error, as with any other reason', async () => {
+    const clock = new VirtualClock();
+    const error = Object.assign(new Error('busy'), { response: respond('120') });
+    const get = onException(retryAfter, Error, { clock, logger: null, maxServerWait: 60 })(
+      async () => {
+        throw error;
+      },
+    );
+    await expect(get()).rejects.toBe(error);
+    const quiet = onException(retryAfter, Error, {
+      clock,
+      logger: null,
+      maxServerWait: 60,
+      raiseOnGiveup: false,
+    })(async () => {
+      throw error;
+    });
+    await expect(quiet()).resolves.toBeUndefined();
+  });
+
+  it('cutServerWait must be a boolean', () => {
+    expect(() => onException(retryAfter, Error, { cutServerWait: 'yes' as never })).toThrow(
+      'Expected `cutServerWait` to be a boolean, got "yes"',
+    );
+  });
+});
