@@ -56,6 +56,7 @@ export function callWith<T>(context: CallContext, fn: () => T): T {
     pending = outer;
   }
   if (!taken) {
+    // Stryker disable next-line ConditionalExpression: ignoreRejection of a plain value does nothing
     if (isThenable(result)) ignoreRejection(result);
     throw new TypeError(
       'callWith(context, fn): fn called no decorated function synchronously, so the context reached no call: call it first thing, as in callWith({ signal }, () => getUser(id))',

@@ -140,6 +140,13 @@ describe('callWith({ signal }, fn)', () => {
     expect(() => callWith(null as never, () => wrapped())).toThrow(
       'Expected `context` to be an object such as { signal }, got null',
     );
+    expect(() => callWith('signal' as never, () => wrapped())).toThrow(
+      'Expected `context` to be an object such as { signal }, got "signal"',
+    );
+    // fn returns a value, not a call: the context reached no call either.
+    expect(() => callWith({ signal }, () => 5)).toThrow(
+      /fn called no decorated function synchronously/,
+    );
     expect(() => callWith({}, 'wrapped' as never)).toThrow(
       'Expected `fn` to be a function, got "wrapped"',
     );
@@ -166,5 +173,40 @@ describe('callWith({ signal }, fn)', () => {
     }
     // Nothing is left pending by a refusal: the next call is a plain one.
     await expect(wrapped()).resolves.toBe('ok');
+  });
+
+  it('never throws where it could reject: a bad lazy option of a call given a context', async () => {
+    const wrapped = onException(constant, TypeError, { ...quiet, maxTries: () => 0 })(
+      async () => 1,
+    );
+    let call: Promise<unknown> | undefined;
+    expect(() => {
+      call = callWith({ signal: new AbortController().signal }, () => wrapped());
+    }).not.toThrow();
+    await expect(call).rejects.toThrow(
+      'Expected `maxTries` to be a positive integer or Infinity, got 0',
+    );
+  });
+
+  it('both signals need AbortSignal.any: without it, the call rejects and says so', async () => {
+    const any = AbortSignal.any;
+    const wrapped = onException(constant, TypeError, {
+      ...quiet,
+      signal: new AbortController().signal,
+    })(async () => 1);
+    Object.defineProperty(AbortSignal, 'any', {
+      value: undefined,
+      configurable: true,
+      writable: true,
+    });
+    try {
+      await expect(
+        callWith({ signal: new AbortController().signal }, () => wrapped()),
+      ).rejects.toThrow('needs AbortSignal.any, which this runtime lacks');
+      // One signal alone needs no combining.
+      await expect(callWith({}, () => wrapped())).resolves.toBe(1);
+    } finally {
+      Object.defineProperty(AbortSignal, 'any', { value: any, configurable: true, writable: true });
+    }
   });
 });
