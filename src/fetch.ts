@@ -327,11 +327,40 @@ interface Sent extends FetchRequest {
   readonly once: boolean;
 }
 
-/** The `onBackoff` handler that frees a discarded response's connection. */
+/**
+ * The most of a discarded body that is read to its end, during the wait, so that its connection
+ * serves the next attempt; a longer one is cancelled, which closes its connection. Measured on
+ * loopback, 4 attempts of a 503 with waits of 50, 100 and 200 ms: bodies of 64 KiB and 256 KiB
+ * opened 4 connections when cancelled and 1 when drained; 1 KiB ones 1 either way (undici had read
+ * them already); 4 MiB ones 4 (cancelled). Reading costs the body's bytes and a new connection a
+ * handshake (one round trip, two with TLS): at 10 MB/s and 50 ms a round trip, reading 256 KiB
+ * (26 ms) is the cheaper up to about there.
+ */
+const DRAIN_BYTES = 256 * 1024;
+
+/**
+ * The `onBackoff` handler that frees a discarded response's connection: drains it, or cancels it.
+ * Not awaited: a body the server dribbles out (or stalls) never holds up the retry.
+ */
 function discard(details: { exception?: unknown }): void {
-  if (details.exception instanceof HttpError) {
-    const body = details.exception.response.body;
-    // Cancelling a body that is locked or already read throws or rejects: nothing is held then.
-    body?.cancel().catch(() => {});
+  if (!(details.exception instanceof HttpError)) return;
+  const body = details.exception.response.body;
+  if (body === null || body.locked) return;
+  void drain(body.getReader());
+}
+
+/** Reads `reader` to its end, or cancels it past {@link DRAIN_BYTES}. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    let read = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+      if (read > DRAIN_BYTES) break;
+    }
+    await reader.cancel();
+  } catch {
+    // A body that fails to read or cancel holds nothing any more.
   }
 }

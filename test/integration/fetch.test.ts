@@ -326,8 +326,8 @@ describe('retryFetch against a real HTTP server', () => {
       const [, , id] = (request.url ?? '').split('/');
       const attempt = (seen.get(id as string) ?? 0) + 1;
       seen.set(id as string, attempt);
-      // A large body, that fetch would hold its socket for until it is read or cancelled.
-      if (attempt === 1) answer(response, 503, 'x'.repeat(256 * 1024));
+      // A body past what is drained, that fetch would hold its socket for until it is cancelled.
+      if (attempt === 1) answer(response, 503, 'x'.repeat(512 * 1024));
       else answer(response, 200, 'ok');
     });
     const seen = new Map<string, number>();
@@ -470,6 +470,26 @@ describe('retryFetch is the same request as fetch', () => {
       ['PUT', 'Bearer t'],
     ]);
     expect(server.bodies).toEqual(['{"a":1}', '{"a":1}']);
+  });
+
+  it('a discarded body of up to 256 KiB is drained during the wait: one connection serves every attempt', async () => {
+    for (const [size, connections] of [
+      [64 * 1024, 1],
+      [256 * 1024, 1],
+      // Past the bound, cancelled: a connection each.
+      [1024 * 1024, 4],
+    ] as const) {
+      const server = await serve((_, response) => answer(response, 503, 'x'.repeat(size)));
+      const response = await retryFetch({
+        ...quiet,
+        jitter: null,
+        fallbackOptions: { factor: 0.05 },
+      })(server.url);
+      expect(response.status).toBe(503);
+      await response.arrayBuffer();
+      expect(server.hits()).toBe(4);
+      expect(server.connections(), `${size} B`).toBe(connections);
+    }
   });
 
   it('signal in the options ends every call; with a request’s own, either does', async () => {
