@@ -106,6 +106,18 @@ export interface RetryFetchOptions
   readonly throwHttpErrors?: boolean | undefined;
   /** Asked on every retryable failure, as `onException`'s `giveup`: `true` stops. */
   readonly giveup?: ((error: unknown, details: CallDetails) => unknown) | undefined;
+  /**
+   * The name of a header that tells the server how many times this request was retried before the
+   * attempt it arrives with (0, 1, 2 …), as Stainless SDKs send `X-Stainless-Retry-Count`.
+   * @defaultValue none
+   */
+  readonly retryCountHeader?: string | undefined;
+  /**
+   * Give a request that is not idempotent and has no `Idempotency-Key` one, made once and sent with
+   * every attempt, so that it is retried: `true` makes a random UUID, a function makes your own.
+   * Only for servers that honour the header (Stripe, the IETF draft's). @defaultValue `false`
+   */
+  readonly idempotencyKey?: boolean | (() => string) | undefined;
 }
 
 /** The failures that are retried: network errors, and retryable statuses (thrown as HttpError). */
@@ -214,12 +226,23 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
     fallbackOptions = { factor: 0.5, maxValue: 30 },
     throwHttpErrors = false,
     onBackoff,
+    retryCountHeader,
+    idempotencyKey = false,
     ...loopOptions
   } = options;
   if (given !== undefined && typeof given !== 'function')
     throw typeError('fetch', 'a fetch function', given);
   if (typeof throwHttpErrors !== 'boolean')
     throw typeError('throwHttpErrors', 'a boolean', throwHttpErrors);
+  if (retryCountHeader !== undefined && typeof retryCountHeader !== 'string')
+    throw typeError('retryCountHeader', 'a header name', retryCountHeader);
+  if (typeof idempotencyKey !== 'boolean' && typeof idempotencyKey !== 'function')
+    throw typeError('idempotencyKey', 'a boolean or a function returning a key', idempotencyKey);
+  if ((loopOptions as { raiseOnGiveup?: unknown }).raiseOnGiveup != null) {
+    throw new TypeError(
+      '`raiseOnGiveup` is not an option of retryFetch: like fetch, it resolves with the last Response after statuses and rejects after network errors, where there is no Response',
+    );
+  }
   const statuses = checkStatuses(statusOption);
   const methods = checkMethods(methodOption);
   // The signal of every call, besides each request's own; checked here, kept out of the plan, so
@@ -265,7 +288,20 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
       attemptInit[key] = (request.init as Record<string, unknown>)[key];
     // The request's signal governs the response too, as fetch's does; with a timeout, the attempt's
     // signal (which aborts when its time is up) joins it while the attempt runs.
-    const { signal } = request;
+    const { signal, key } = request;
+    // Headers to add: a copy of the request's (init's replace a Request's, as in fetch).
+    if (retryCountHeader !== undefined || key !== undefined) {
+      const headers = new Headers(
+        request.init?.headers ??
+          (typeof Request === 'function' && request.input instanceof Request
+            ? request.input.headers
+            : undefined),
+      );
+      if (retryCountHeader !== undefined) headers.set(retryCountHeader, String(request.retries));
+      if (key !== undefined) headers.set('idempotency-key', key);
+      attemptInit.headers = headers;
+    }
+    request.retries += 1;
     if (timed) {
       const own = attemptSignal();
       attemptInit.signal = signal === undefined ? own : AbortSignal.any([signal, own]);
@@ -276,7 +312,12 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
         ? request.input.clone()
         : request.input;
     const response = await base(input, attemptInit as RequestInit);
-    if (statuses.has(response.status)) throw new HttpError(response);
+    // The server's own word first on a response that is not ok (`x-should-retry`, as OpenAI's and
+    // Anthropic's APIs send it, and their SDKs read it).
+    const should = response.ok ? null : response.headers.get('x-should-retry');
+    if (should === 'true' || (should !== 'false' && statuses.has(response.status))) {
+      throw new HttpError(response);
+    }
     return response;
   };
 
@@ -285,9 +326,17 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
     init?: RequestInit,
   ): Promise<Response> {
     const request = describeRequest(input, init);
+    const keyed = hasIdempotencyKey(input, init);
+    // A key made for this request, once, when asked for: it makes the request safe to retry.
+    const key =
+      idempotencyKey === false || keyed || methods.has(request.method)
+        ? undefined
+        : idempotencyKey === true
+          ? crypto.randomUUID()
+          : checkKey(idempotencyKey());
     const notRetried = oneShotBody(input, init)
       ? 'body'
-      : methods.has(request.method) || hasIdempotencyKey(input, init)
+      : methods.has(request.method) || keyed || key !== undefined
         ? undefined
         : 'method';
     // The request's signal: init's, else the Request's own (init.signal: null means none), checked
@@ -299,7 +348,15 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
           ? input.signal
           : undefined;
     const signal = callSignal(callsSignal, own === undefined ? undefined : { signal: own });
-    const sent: Sent = { ...request, input, init, signal, once: notRetried !== undefined };
+    const sent: Sent = {
+      ...request,
+      input,
+      init,
+      signal,
+      once: notRetried !== undefined,
+      key,
+      retries: 0,
+    };
     let response: Response;
     try {
       // Sent once where it cannot be sent twice: never a body twice, never a truncated one.
@@ -317,6 +374,12 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
   } as typeof fetch;
 }
 
+/** What an `idempotencyKey` function made: a non-empty string. */
+function checkKey(key: unknown): string {
+  if (typeof key === 'string' && key !== '') return key;
+  throw typeError('idempotencyKey()', 'a non-empty string', key);
+}
+
 /** What an attempt of a {@link retryFetch} call is given: `details.args[0]` in its handlers. */
 interface Sent extends FetchRequest {
   readonly input: RequestInfo | URL;
@@ -325,6 +388,10 @@ interface Sent extends FetchRequest {
   readonly signal: AbortSignal | undefined;
   /** Sent once, never again: a Request is not cloned for it. */
   readonly once: boolean;
+  /** The `Idempotency-Key` made for this request (`idempotencyKey`), if one was. */
+  readonly key: string | undefined;
+  /** How many attempts went out before the next one. */
+  retries: number;
 }
 
 /**

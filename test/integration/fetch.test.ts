@@ -492,6 +492,78 @@ describe('retryFetch is the same request as fetch', () => {
     }
   });
 
+  it('x-should-retry: the server’s word wins over the status, on a response that is not ok', async () => {
+    const cases = [
+      // [the first answer's status and header, the hits, the status returned]
+      [503, 'false', 1, 503],
+      [400, 'true', 2, 200],
+      [503, undefined, 2, 200],
+    ] as const;
+    for (const [status, should, hits, returned] of cases) {
+      const server = await serve((_, response, hit) =>
+        hit === 1
+          ? answer(response, status, 'no', should === undefined ? {} : { 'x-should-retry': should })
+          : answer(response, 200, 'ok'),
+      );
+      const response = await retryFetch({ ...quiet, clock: new VirtualClock() })(server.url);
+      expect([server.hits(), response.status], `${status} ${should}`).toEqual([hits, returned]);
+    }
+    // A 200 that says true is a success all the same.
+    const fine = await serve((_, response) =>
+      answer(response, 200, 'ok', { 'x-should-retry': 'true' }),
+    );
+    expect((await retryFetch(quiet)(fine.url)).status).toBe(200);
+    expect(fine.hits()).toBe(1);
+  });
+
+  it('retryCountHeader tells the server how many retries came before; idempotencyKey makes a POST safe', async () => {
+    const received: [string | undefined, string | undefined][] = [];
+    const server = await serve((request, response, hit) => {
+      received.push([
+        request.headers['x-retry-count'] as string | undefined,
+        request.headers['idempotency-key'] as string | undefined,
+      ]);
+      if (hit < 3) answer(response, 503);
+      else answer(response, 201, 'made');
+    });
+    const fetchWithRetry = retryFetch({
+      ...quiet,
+      clock: new VirtualClock(),
+      retryCountHeader: 'X-Retry-Count',
+      idempotencyKey: true,
+    });
+    const made = await fetchWithRetry(server.url, {
+      method: 'POST',
+      body: 'order',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(made.status).toBe(201);
+    expect(received.map(([count]) => count)).toEqual(['0', '1', '2']);
+    const keys = new Set(received.map(([, key]) => key));
+    expect(keys.size).toBe(1);
+    expect([...keys][0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(server.bodies).toEqual(['order', 'order', 'order']);
+    // The caller's own key is kept; a GET gets none; a function makes the key.
+    received.length = 0;
+    const mine = retryFetch({ ...quiet, clock: new VirtualClock(), idempotencyKey: () => 'k-1' });
+    await mine(`${server.url}/own`, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'Idempotency-Key': 'given' },
+    });
+    await mine(`${server.url}/get`);
+    await mine(`${server.url}/made`, { method: 'PATCH', body: 'x' });
+    expect(received.map(([, key]) => key)).toEqual(['given', undefined, 'k-1']);
+    await expect(
+      retryFetch({ ...quiet, idempotencyKey: () => '' })(server.url, { method: 'POST' }),
+    ).rejects.toThrow('Expected `idempotencyKey()` to be a non-empty string, got ""');
+    expect(() => retryFetch({ idempotencyKey: 'yes' as never })).toThrow(/`idempotencyKey`/);
+    expect(() => retryFetch({ retryCountHeader: 1 as never })).toThrow(/`retryCountHeader`/);
+    expect(() => retryFetch({ raiseOnGiveup: false } as never)).toThrow(
+      /`raiseOnGiveup` is not an option of retryFetch/,
+    );
+  });
+
   it('signal in the options ends every call; with a request’s own, either does', async () => {
     const server = await serve((_, response) => answer(response, 503));
     const controller = new AbortController();
