@@ -3,6 +3,7 @@
 // It prints one line per check and exits non-zero at the first failure.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -161,6 +162,46 @@ check(
     assert.equal(clock.sleeps.length, 2);
   },
 );
+
+check('retryFetch with one try sends what this runtime’s fetch sends', async () => {
+  const seen = [];
+  const server = createHttpServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      seen.push([request.method, request.url, request.headers['content-type'], body]);
+      response.writeHead(request.url === '/busy' ? 503 : 200);
+      response.end(`answer ${request.method}`);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const once = retryFetch({ maxTries: 1, logger: null });
+  const cases = [
+    () => [`${base}/plain`],
+    () => [`${base}/busy`],
+    () => [`${base}/s`, { method: 'POST', body: 'text' }],
+    () => [`${base}/u`, { method: 'PUT', body: new URLSearchParams({ a: '1' }) }],
+    () => [`${base}/i`, Object.create({ method: 'PUT', body: '{"a":1}' })],
+    () => [new Request(`${base}/r`, { method: 'PUT', body: 'request body' })],
+  ];
+  try {
+    for (const make of cases) {
+      seen.length = 0;
+      const plain = await fetch(...make());
+      const retried = await once(...make());
+      assert.deepEqual(
+        [retried.status, await retried.text(), seen[1]],
+        [plain.status, await plain.text(), seen[0]],
+      );
+    }
+  } finally {
+    server.closeAllConnections?.();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
 
 for (const [name, fn] of checks) {
   await fn();
