@@ -8,6 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { type Clock, systemClock } from '../clock.js';
 
 /** A run stopped by `--timeout` counts as exit 124, as GNU `timeout`'s does. */
 export const TIMED_OUT = 124;
@@ -107,28 +108,42 @@ export function runOnce(
       }
     };
     let timedOut = false;
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    let cancelKill: (() => void) | undefined;
+    let killed = false;
     const terminate = (): void => {
-      if (killTimer !== undefined) return;
+      if (cancelKill !== undefined) return;
       send('SIGTERM');
-      killTimer = setTimeout(() => send('SIGKILL'), killAfter * 1000);
+      cancelKill = timer(killAfter, () => {
+        killed = true;
+        send('SIGKILL');
+      });
     };
     const onKill = (): void => send('SIGKILL');
-    const timer = Number.isFinite(timeout)
-      ? setTimeout(() => {
+    const cancelTimeout = Number.isFinite(timeout)
+      ? timer(timeout, () => {
           timedOut = true;
           terminate();
-        }, timeout * 1000)
+        })
       : undefined;
     stop.addEventListener('abort', terminate);
     kill?.addEventListener('abort', onKill);
     if (stop.aborted) terminate();
     if (kill?.aborted) onKill();
     const cleanUp = (): void => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
+      cancelTimeout?.();
       stop.removeEventListener('abort', terminate);
       kill?.removeEventListener('abort', onKill);
+      // Once stopping began, the group gets its grace and then SIGKILL, even when its leader is
+      // gone: a member that ignores SIGTERM must not outlive the tool. The grace ends early once
+      // the group is empty (looked at every GROUP_POLL seconds).
+      const { pid } = child;
+      const look = (): void => {
+        if (killed) return;
+        if (pid !== undefined && groupAlive(pid)) timer(GROUP_POLL, look);
+        else cancelKill?.();
+      };
+      if (group && cancelKill !== undefined) look();
+      else cancelKill?.();
     };
     child.once('error', (error) => {
       cleanUp();
@@ -144,6 +159,22 @@ export function runOnce(
       });
     });
   });
+}
+
+/** How often a stopping group is looked at, in seconds, to end its grace once it is empty. */
+const GROUP_POLL = 0.05;
+
+/** The system clock's timer: it honours waits past 2^31 - 1 ms, which setTimeout fires at once. */
+const timer = systemClock.timer as NonNullable<Clock['timer']>;
+
+/** Is any process of the group `pid` leads still there? (Signal 0 checks, and sends nothing.) */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Why a command could not be started, in one line. */

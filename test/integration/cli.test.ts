@@ -481,6 +481,51 @@ describe('the built bin as a real process (npm test builds it first)', () => {
     expect(alive(grandchild)).toBe(false);
   });
 
+  it('a group member that ignores SIGTERM gets the grace, then SIGKILL, after its leader exited', async () => {
+    const pidFile = join(dir, 'pid');
+    // The leader (sh) exits on SIGTERM; the subshell running sleep ignores it.
+    const { child, exited } = start([
+      '--kill-after',
+      '1',
+      '--',
+      'sh',
+      '-c',
+      `(trap '' TERM; exec sleep 41) & echo $! > ${pidFile}; wait`,
+    ]);
+    const member = await waitFor(pidFile);
+    const started = performance.now();
+    child.kill('SIGTERM');
+    expect((await exited).code).toBe(143);
+    // The tool waited for the grace (1 s) and sent SIGKILL: nothing of the group is left. (Left
+    // running, sleep would hold the tool's pipes for its 41 s.)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    for (let i = 0; i < 50 && alive(member); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(member)).toBe(false);
+  });
+
+  it('a group that empties during its grace ends the wait early', async () => {
+    const pidFile = join(dir, 'pid');
+    const { child, exited } = start([
+      '--kill-after',
+      '30',
+      '--',
+      'sh',
+      '-c',
+      `sleep 40 & echo $! > ${pidFile}; wait`,
+    ]);
+    await waitFor(pidFile);
+    const started = performance.now();
+    child.kill('SIGTERM');
+    expect((await exited).code).toBe(143);
+    expect(performance.now() - started).toBeLessThan(10_000); // 30 s if wrong
+  });
+
+  it('--timeout past 2^31 - 1 ms (30 days) is honoured, not fired at once', async () => {
+    const { exited } = start(['--timeout', '2592000', '--', 'sh', '-c', 'sleep 0.3; exit 0']);
+    expect((await exited).code).toBe(0);
+  });
+
   it('--max-time with --kill-at-max-time ends the run in flight: exit 124', async () => {
     const started = performance.now();
     const { exited } = start(['--max-time', '0.3', '--kill-at-max-time', '--', 'sleep', '30']);
