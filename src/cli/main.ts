@@ -7,6 +7,7 @@
  * @module
  */
 
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
@@ -108,7 +109,8 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
     if (retrying.gaveUp() && retrying.matchesOutput && outcome.code === 0) return CONDITION_NOT_MET;
     return outcome.code;
   } catch (error) {
-    if (interrupted.aborted) return interrupted.reason === 'SIGTERM' ? 143 : 130;
+    // 128 + the signal's number, as a shell reports a death by it (130 for anything else).
+    if (interrupted.aborted) return 128 + (constants.signals[interrupted.reason as 'SIGINT'] ?? 2);
     if (!(error instanceof CannotRun)) throw error;
     stderr(`backoff-ts: ${error.message}\n`);
     return NOT_FOUND;

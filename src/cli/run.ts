@@ -112,7 +112,7 @@ export function runOnce(
     let killed = false;
     const terminate = (): void => {
       if (cancelKill !== undefined) return;
-      send('SIGTERM');
+      send(FORWARDED.has(stop.reason) ? (stop.reason as NodeJS.Signals) : 'SIGTERM');
       cancelKill = timer(killAfter, () => {
         killed = true;
         send('SIGKILL');
@@ -160,6 +160,15 @@ export function runOnce(
     });
   });
 }
+
+/** The signals that reach the command as themselves; SIGINT and SIGTERM send it SIGTERM. */
+const FORWARDED: ReadonlySet<unknown> = new Set([
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGALRM',
+  'SIGUSR1',
+  'SIGUSR2',
+]);
 
 /** How often a stopping group is looked at, in seconds, to end its grace once it is empty. */
 const GROUP_POLL = 0.05;

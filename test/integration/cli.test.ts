@@ -521,6 +521,30 @@ describe('the built bin as a real process (npm test builds it first)', () => {
     expect(performance.now() - started).toBeLessThan(10_000); // 30 s if wrong
   });
 
+  it.each([
+    ['SIGHUP', 129],
+    ['SIGQUIT', 131],
+    ['SIGUSR1', 138],
+  ] as const)(
+    '%s reaches the command as itself; the tool exits %i and leaves nothing',
+    async (name, code) => {
+      const pidFile = join(dir, 'pid');
+      const said = join(dir, 'said');
+      const { child, exited } = start([
+        '--',
+        'sh',
+        '-c',
+        `trap 'echo got > ${said}; exit 3' ${name.slice(3)}; echo $$ > ${pidFile}; while :; do sleep 0.05; done`,
+      ]);
+      const pid = await waitFor(pidFile);
+      child.kill(name);
+      expect((await exited).code).toBe(code);
+      expect(await readFile(said, 'utf8')).toBe('got\n');
+      for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(alive(pid)).toBe(false);
+    },
+  );
+
   it('--timeout past 2^31 - 1 ms (30 days) is honoured, not fired at once', async () => {
     const { exited } = start(['--timeout', '2592000', '--', 'sh', '-c', 'sleep 0.3; exit 0']);
     expect((await exited).code).toBe(0);
