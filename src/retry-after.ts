@@ -157,7 +157,7 @@ class ServerWaits extends Waits<unknown> {
       if (this.cut && Number.isFinite(this.maxServerWait)) {
         return { done: false, value: this.maxServerWait, fromServer: true };
       }
-      return { done: false, value: server, fromServer: true, tooLong: true };
+      return { done: false, value: server, tooLong: true };
     }
     this.fallback ??= this.makeFallback();
     return this.fallback.next(outcome);

@@ -89,3 +89,57 @@ describe('isNetworkError', () => {
     expect(isNetworkError(error)).toBe(false);
   });
 });
+
+describe('isNetworkError: every code, message and system error it knows', () => {
+  // The lists, written out: each entry of the classifier's tables is checked by name.
+  const codes = [
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CLOSED',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+  ];
+  it.each(codes)('%s, on the cause (undici) and on the error (Bun)', (code) => {
+    expect(isNetworkError(withCause('fetch failed', { code }))).toBe(true);
+    expect(isNetworkError(typeError(`${code}: failed`, { code }))).toBe(true);
+  });
+
+  it.each(['Failed to fetch', 'NetworkError when attempting to fetch resource.', 'Load failed'])(
+    'the browser message %j',
+    (message) => {
+      expect(isNetworkError(new TypeError(message))).toBe(true);
+    },
+  );
+
+  const osErrors = [
+    104, 111, 103, 32, 110, 113, 101, 100, 54, 61, 53, 60, 65, 51, 50, 10054, 10061, 10053, 10060,
+    10065, 10051, 10050,
+  ];
+  it.each(osErrors)('Deno’s (os error %i)', (number) => {
+    expect(
+      isNetworkError(withCause('fetch failed', new Error(`failed (os error ${number})`))),
+    ).toBe(true);
+  });
+
+  it('an empty code or message is no network error', () => {
+    expect(isNetworkError(withCause('fetch failed', { code: '' }))).toBe(false);
+    expect(isNetworkError(typeError('x', { code: '' }))).toBe(false);
+    expect(isNetworkError(new TypeError(''))).toBe(false);
+    expect(isNetworkError(withCause('fetch failed', new Error('')))).toBe(false);
+    expect(isNetworkError(withCause('fetch failed', new Error('dns errors')))).toBe(false);
+    expect(isNetworkError(withCause('fetch failed', null))).toBe(false);
+    // A message that is no string is not read, whatever it would print as.
+    const printsAsOne = { toString: () => 'reset (os error 104)' };
+    expect(isNetworkError(withCause('fetch failed', { message: printsAsOne }))).toBe(false);
+  });
+});

@@ -246,6 +246,8 @@ describe('a server wait past maxServerWait', () => {
       header: '120',
       maxServerWait: 60,
       cutServerWait: true,
+      // The cut wait is still the server's: never jittered.
+      jitter: (seconds: number) => seconds / 2,
     });
     await get();
     expect(clock.sleeps).toEqual([60, 60]);
