@@ -56,6 +56,42 @@ const run = async () => {
 window.result = run();
 </script>`;
 
+/**
+ * retryFetch with one try beside the browser's fetch: each case is called both ways, on paths
+ * `/diff/<case>/<plain|retried>`, so the server can compare what each sent.
+ */
+const DIFF_PAGE = `<!doctype html><script type="module">
+import { retryFetch } from '/dist/fetch.js';
+const once = retryFetch({ maxTries: 1, logger: null });
+const form = () => { const data = new FormData(); data.set('field', 'value'); return data; };
+const cases = [
+  (p) => [p],
+  (p) => [p + '?status=404'],
+  (p) => [p + '?status=503'],
+  (p) => [p, { headers: { 'x-a': '1' } }],
+  (p) => [p, { method: 'POST', body: 'text body' }],
+  (p) => [p, { method: 'PUT', body: new URLSearchParams({ a: '1' }) }],
+  (p) => [p, { method: 'PUT', body: new Blob(['blob'], { type: 'x/y' }) }],
+  (p) => [p, { method: 'POST', body: form() }],
+  (p) => [p, Object.create({ method: 'PUT', headers: { 'x-b': '2' }, body: 'inherited' })],
+  (p) => [new Request(p, { method: 'PUT', body: 'request body' })],
+];
+const outcome = (promise) => promise.then(
+  async (response) => ({ status: response.status, body: await response.text() }),
+  (error) => ({ error: error.name + ': ' + error.message }),
+);
+window.result = (async () => {
+  const results = [];
+  for (const [i, make] of cases.entries()) {
+    results.push([
+      await outcome(fetch(...make('/diff/' + i + '/plain'))),
+      await outcome(once(...make('/diff/' + i + '/retried'))),
+    ]);
+  }
+  return results;
+})();
+</script>`;
+
 describe.runIf(wanted)('in a real browser', () => {
   let server: Server;
   let browser: Browser;
@@ -68,6 +104,7 @@ describe.runIf(wanted)('in a real browser', () => {
   let closed = '';
   let other = '';
   let otherServer: Server;
+  const seenDiff = new Map<string, unknown>();
 
   beforeAll(async () => {
     server = createServer(async (request, response) => {
@@ -76,6 +113,23 @@ describe.runIf(wanted)('in a real browser', () => {
         response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
       } else if (url === '/fetch.html') {
         response.writeHead(200, { 'content-type': 'text/html' }).end(FETCH_PAGE(closed, other));
+      } else if (url === '/diff.html') {
+        response.writeHead(200, { 'content-type': 'text/html' }).end(DIFF_PAGE);
+      } else if (url.startsWith('/diff/')) {
+        // What arrived, by case and by way, multipart boundary aside; answered as asked.
+        const [, , id, way] = url.split(/[/?]/);
+        const chunks: Buffer[] = [];
+        for await (const chunk of request) chunks.push(chunk as Buffer);
+        const type = String(request.headers['content-type'] ?? '');
+        const boundary = /boundary=(.+)$/.exec(type)?.[1] ?? '\u0000';
+        const { host: _, referer: __, ...headers } = request.headers;
+        seenDiff.set(`${id}/${way}`, {
+          method: request.method,
+          headers: JSON.parse(JSON.stringify(headers).replaceAll(boundary, 'B')),
+          body: Buffer.concat(chunks).toString('latin1').replaceAll(boundary, 'B'),
+        });
+        const status = Number(/status=(\d+)/.exec(url)?.[1] ?? 200);
+        response.writeHead(status, { 'content-type': 'text/plain' }).end(`answer ${status}`);
       } else if (url === '/flaky-fetch') {
         fetchHits += 1;
         if (fetchHits <= 2) response.writeHead(503).end();
@@ -178,5 +232,22 @@ describe.runIf(wanted)('in a real browser', () => {
     expect(result.aborted).toEqual({ error: 'AbortError: left the page' });
     expect(stallHits).toBe(1);
     await expect.poll(() => stallClosed).toBe(1);
+  }, 60_000);
+
+  it('retryFetch with one try sends what Chromium’s fetch sends, and gives what it gives', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    await page.goto(`${base}/diff.html`);
+    const results = (await page.evaluate(
+      () => (window as unknown as { result: Promise<unknown> }).result,
+    )) as [unknown, unknown][];
+    expect(errors).toEqual([]);
+    expect(results).toHaveLength(10);
+    for (const [i, [plain, retried]] of results.entries()) {
+      expect(retried, `case ${i}`).toEqual(plain);
+      expect(seenDiff.get(`${i}/plain`), `case ${i}`).toBeDefined();
+      expect(seenDiff.get(`${i}/retried`), `case ${i}`).toEqual(seenDiff.get(`${i}/plain`));
+    }
   }, 60_000);
 });
