@@ -75,6 +75,14 @@ const cases = [
   (p) => [p, { method: 'POST', body: form() }],
   (p) => [p, Object.create({ method: 'PUT', headers: { 'x-b': '2' }, body: 'inherited' })],
   (p) => [new Request(p, { method: 'PUT', body: 'request body' })],
+  (p) => [p, { method: 'POST', duplex: 'half', body: new ReadableStream({
+    start(c) { c.enqueue(new TextEncoder().encode('streamed')); c.close(); } }) }],
+  (p) => [p, { signal: AbortSignal.abort(new DOMException('before', 'AbortError')) }],
+  (p) => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new DOMException('in flight', 'AbortError')), 50);
+    return [p + '?silent', { signal: controller.signal }];
+  },
 ];
 const outcome = (promise) => promise.then(
   async (response) => ({ status: response.status, body: await response.text() }),
@@ -115,6 +123,8 @@ describe.runIf(wanted)('in a real browser', () => {
         response.writeHead(200, { 'content-type': 'text/html' }).end(FETCH_PAGE(closed, other));
       } else if (url === '/diff.html') {
         response.writeHead(200, { 'content-type': 'text/html' }).end(DIFF_PAGE);
+      } else if (url.startsWith('/diff/') && url.endsWith('?silent')) {
+        // No answer: only the page's abort ends it.
       } else if (url.startsWith('/diff/')) {
         // What arrived, by case and by way, multipart boundary aside; answered as asked.
         const [, , id, way] = url.split(/[/?]/);
@@ -243,11 +253,14 @@ describe.runIf(wanted)('in a real browser', () => {
       () => (window as unknown as { result: Promise<unknown> }).result,
     )) as [unknown, unknown][];
     expect(errors).toEqual([]);
-    expect(results).toHaveLength(10);
+    expect(results).toHaveLength(13);
     for (const [i, [plain, retried]] of results.entries()) {
       expect(retried, `case ${i}`).toEqual(plain);
-      expect(seenDiff.get(`${i}/plain`), `case ${i}`).toBeDefined();
       expect(seenDiff.get(`${i}/retried`), `case ${i}`).toEqual(seenDiff.get(`${i}/plain`));
     }
+    // The first ten reached the server both ways; the aborts ended with their reasons.
+    for (let i = 0; i < 10; i++) expect(seenDiff.get(`${i}/plain`), `case ${i}`).toBeDefined();
+    expect(results[11]?.[0]).toEqual({ error: 'AbortError: before' });
+    expect(results[12]?.[0]).toEqual({ error: 'AbortError: in flight' });
   }, 60_000);
 });

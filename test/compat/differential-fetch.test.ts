@@ -24,6 +24,8 @@ const server = createServer((request, response) => {
       headers: request.headers,
       body: Buffer.concat(chunks).toString('latin1'),
     });
+    // No answer at all: the caller's abort is all that ends it.
+    if (request.url === '/silent') return;
     if (request.url === '/stall') {
       // The headers and part of the body, then nothing.
       response.writeHead(200, { 'content-type': 'text/plain' });
@@ -159,6 +161,16 @@ describe('retryFetch with maxTries 1 is fetch', () => {
     expect(plain).toBe(reason);
     expect(retried).toBe(reason);
     expect(seen).toEqual([]);
+  });
+
+  it('an abort in flight, before the answer: the same reason', async () => {
+    for (const call of [fetch, once]) {
+      const controller = new AbortController();
+      const reason = new Error('in flight');
+      const pending = call(`${base}/silent`, { signal: controller.signal }).catch((e) => e);
+      setTimeout(() => controller.abort(reason), 50);
+      expect(await pending).toBe(reason);
+    }
   });
 
   it('an abort while the body is read: the same rejection', async () => {

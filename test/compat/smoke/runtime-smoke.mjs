@@ -171,7 +171,16 @@ check('retryFetch with one try sends what this runtime’s fetch sends', async (
       body += chunk;
     });
     request.on('end', () => {
-      seen.push([request.method, request.url, request.headers['content-type'], body]);
+      if (request.url === '/silent') return;
+      // A multipart boundary is random per request: the same bytes but for it.
+      const type = request.headers['content-type'] ?? '';
+      const boundary = /boundary=(.+)$/.exec(type)?.[1] ?? '\u0000';
+      seen.push([
+        request.method,
+        request.url,
+        type.replaceAll(boundary, 'B'),
+        body.replaceAll(boundary, 'B'),
+      ]);
       response.writeHead(request.url === '/busy' ? 503 : 200);
       response.end(`answer ${request.method}`);
     });
@@ -186,6 +195,25 @@ check('retryFetch with one try sends what this runtime’s fetch sends', async (
     () => [`${base}/u`, { method: 'PUT', body: new URLSearchParams({ a: '1' }) }],
     () => [`${base}/i`, Object.create({ method: 'PUT', body: '{"a":1}' })],
     () => [new Request(`${base}/r`, { method: 'PUT', body: 'request body' })],
+    () => [`${base}/b`, { method: 'PUT', body: new Blob(['blob'], { type: 'x/y' }) }],
+    () => {
+      const data = new FormData();
+      data.set('field', 'value');
+      return [`${base}/f`, { method: 'POST', body: data }];
+    },
+    () => [
+      `${base}/st`,
+      {
+        method: 'POST',
+        duplex: 'half',
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('streamed'));
+            controller.close();
+          },
+        }),
+      },
+    ],
   ];
   try {
     for (const make of cases) {
@@ -196,6 +224,19 @@ check('retryFetch with one try sends what this runtime’s fetch sends', async (
         [retried.status, await retried.text(), seen[1]],
         [plain.status, await plain.text(), seen[0]],
       );
+    }
+    // An abort before the call and one in flight: the same reason, both ways.
+    for (const call of [fetch, once]) {
+      const before = new Error('before');
+      assert.equal(
+        await call(`${base}/x`, { signal: AbortSignal.abort(before) }).catch((e) => e),
+        before,
+      );
+      const controller = new AbortController();
+      const inFlight = new Error('in flight');
+      const pending = call(`${base}/silent`, { signal: controller.signal }).catch((e) => e);
+      setTimeout(() => controller.abort(inFlight), 50);
+      assert.equal(await pending, inFlight);
     }
   } finally {
     server.closeAllConnections?.();
