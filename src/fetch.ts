@@ -141,12 +141,16 @@ function oneShotBody(input: RequestInfo | URL, init: RequestInit | undefined): b
   return typeof Request === 'function' && input instanceof Request && input.bodyUsed;
 }
 
-function hasIdempotencyKey(input: RequestInfo | URL, init: RequestInit | undefined): boolean {
-  const headers = new Headers(
+/** A copy of the headers a request is sent with: init's, which replace a Request's, as in fetch. */
+function requestHeaders(input: RequestInfo | URL, init: RequestInit | undefined): Headers {
+  return new Headers(
     init?.headers ??
       (typeof Request === 'function' && input instanceof Request ? input.headers : undefined),
   );
-  return headers.has('idempotency-key');
+}
+
+function hasIdempotencyKey(input: RequestInfo | URL, init: RequestInit | undefined): boolean {
+  return requestHeaders(input, init).has('idempotency-key');
 }
 
 function describeRequest(input: RequestInfo | URL, init: RequestInit | undefined): FetchRequest {
@@ -289,14 +293,8 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
     // The request's signal governs the response too, as fetch's does; with a timeout, the attempt's
     // signal (which aborts when its time is up) joins it while the attempt runs.
     const { signal, key } = request;
-    // Headers to add: a copy of the request's (init's replace a Request's, as in fetch).
     if (retryCountHeader !== undefined || key !== undefined) {
-      const headers = new Headers(
-        request.init?.headers ??
-          (typeof Request === 'function' && request.input instanceof Request
-            ? request.input.headers
-            : undefined),
-      );
+      const headers = requestHeaders(request.input, request.init);
       if (retryCountHeader !== undefined) headers.set(retryCountHeader, String(request.retries));
       if (key !== undefined) headers.set('idempotency-key', key);
       attemptInit.headers = headers;
