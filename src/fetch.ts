@@ -253,13 +253,10 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
   // that one signal per request (the two combined) governs the attempts and the response's body.
   const { signal: everyCall, ...planOptions } = loopOptions;
   const callsSignal = checkSignal(everyCall);
-  const timed = planOptions.timeout !== undefined && planOptions.timeout !== null;
   // The caller's onBackoff handlers, read once and checked as the option table checks them.
   const backoffHandlers = [discard, ...(handlerList('onBackoff', onBackoff) ?? [])];
   const loop = {
     ...planOptions,
-    // An `undefined` is as if left out: the default stands (an unbounded HTTP retry never is one).
-    maxTries: planOptions.maxTries === undefined ? 4 : planOptions.maxTries,
     name: planOptions.name ?? 'fetch',
     maxServerWait,
     fallback,
@@ -281,8 +278,11 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
       clock: waitingClock,
       blockForm: false,
     });
-  const retrying = plan(loop.maxTries);
+  // An `undefined` is as if left out: the default stands (an unbounded HTTP retry never is one).
+  const retrying = plan(planOptions.maxTries === undefined ? 4 : planOptions.maxTries);
   const once = plan(1);
+  // Read from the plan, which checked the option: a per-attempt time limit.
+  const timed = retrying.timeout !== undefined;
 
   const attempt = async function fetch(request: Sent): Promise<Response> {
     const base = given ?? globalThis.fetch;
