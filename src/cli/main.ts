@@ -37,9 +37,9 @@ export interface CliIo {
   readonly clock?: Clock;
   /**
    * Writes to standard output: the tool's own text, and the command's output byte for byte with
-   * `--until`/`--while`.
+   * `--until`/`--while`. A returned promise holds the command's output until it settles.
    */
-  readonly stdout?: (chunk: string | Uint8Array) => void;
+  readonly stdout?: Write;
   /** Writes to standard error (the tool's own lines). */
   readonly stderr?: (text: string) => void;
   /** Aborts the wait and stops the command (SIGTERM, then SIGKILL after the grace), as Ctrl-C / SIGTERM do. */
@@ -48,9 +48,11 @@ export interface CliIo {
   readonly kill?: AbortSignal;
 }
 
+/** Writes a chunk; a returned promise says "wait for me before the next" (backpressure). */
+type Write = (chunk: string | Uint8Array) => void | PromiseLike<void>;
+
 /** Exit codes of the tool itself. */
 const USAGE = 2;
-const NOT_FOUND = 127;
 /** Giving up on `--until` / `--while` after a last run that exited 0: the condition was not met. */
 const CONDITION_NOT_MET = 1;
 
@@ -67,7 +69,27 @@ const CONDITION_NOT_MET = 1;
  */
 export async function main(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const stderr = io.stderr ?? ((text) => process.stderr.write(text));
-  const stdout = io.stdout ?? ((chunk) => process.stdout.write(chunk));
+  // Standard output closed by its reader (`| head -1`) stops the command as SIGPIPE would.
+  const broken = new AbortController();
+  const stdout = io.stdout ?? streamWriter(process.stdout, broken);
+  try {
+    return await retry(
+      argv,
+      { ...io, signal: anySignal(io.signal, broken.signal) },
+      stdout,
+      stderr,
+    );
+  } finally {
+    broken.abort(); // detaches the writer from process.stdout
+  }
+}
+
+async function retry(
+  argv: readonly string[],
+  io: CliIo,
+  stdout: Write,
+  stderr: (text: string) => void,
+): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   const [options, command] = splitAtCommand(argv);
   try {
@@ -80,11 +102,11 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
   const { values } = parsed;
   const positionals = command;
   if (values.help) {
-    stdout(HELP);
+    await stdout(HELP);
     return 0;
   }
   if (values.version) {
-    stdout(`${version()}\n`);
+    await stdout(`${version()}\n`);
     return 0;
   }
 
@@ -94,14 +116,14 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
   } catch (error) {
     if (error instanceof CannotRun) {
       stderr(`backoff-ts: ${error.message}\n`);
-      return NOT_FOUND;
+      return error.code;
     }
     const message = error instanceof UsageError ? error.message : describeOptionError(error);
     stderr(`backoff-ts: ${message} (see --help)\n`);
     return USAGE;
   }
 
-  const { call, interrupted } = retrying;
+  const { call, interrupted, stopped } = retrying;
   try {
     const outcome = await call();
     if (retrying.gaveUpOnTime()) return TIMED_OUT;
@@ -109,11 +131,14 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
     if (retrying.gaveUp() && retrying.matchesOutput && outcome.code === 0) return CONDITION_NOT_MET;
     return outcome.code;
   } catch (error) {
-    // 128 + the signal's number, as a shell reports a death by it (130 for anything else).
-    if (interrupted.aborted) return 128 + (constants.signals[interrupted.reason as 'SIGINT'] ?? 2);
+    // Interrupted while the command ran: as GNU `timeout`, the command's own status. During a
+    // wait: 128 + the signal's number, as a shell reports a death by it (130 for anything else).
+    if (interrupted.aborted) {
+      return stopped()?.code ?? 128 + (constants.signals[interrupted.reason as 'SIGINT'] ?? 2);
+    }
     if (!(error instanceof CannotRun)) throw error;
     stderr(`backoff-ts: ${error.message}\n`);
-    return NOT_FOUND;
+    return error.code;
   }
 }
 
@@ -121,7 +146,7 @@ function build(
   values: Values,
   positionals: readonly string[],
   io: CliIo,
-  stdout: (chunk: string | Uint8Array) => void,
+  stdout: Write,
   stderr: (text: string) => void,
 ) {
   const [command, ...args] = positionals;
@@ -219,8 +244,10 @@ function build(
     clock: systemClock,
     blockForm: false,
   });
-  const call = wrapAsync(plan, () =>
-    runOnce(command, args, {
+  /** The run the interrupt stopped, once it has exited. */
+  let stopped: Outcome | undefined;
+  const call = wrapAsync(plan, async () => {
+    const outcome = await runOnce(command, args, {
       pattern: until ?? whilePattern,
       write: stdout,
       stop: interrupter.signal,
@@ -228,13 +255,43 @@ function build(
       timeout: runTimeout(),
       killAfter,
       group: values.foreground !== true,
-    }),
-  ) as () => Promise<Outcome>;
+    });
+    if (interrupter.signal.aborted) stopped = outcome;
+    return outcome;
+  }) as () => Promise<Outcome>;
   return {
     call,
     interrupted: interrupter.signal,
+    stopped: () => stopped,
     matchesOutput: until !== undefined || whilePattern !== undefined,
     gaveUp: () => reason !== undefined,
     gaveUpOnTime: () => reason === 'maxTime',
   };
+}
+
+/**
+ * Writes to a stream, answering a full buffer with a promise of its `drain`. An error (EPIPE: the
+ * reader is gone) aborts `broken` with `'SIGPIPE'`; later chunks are dropped.
+ */
+function streamWriter(stream: NodeJS.WriteStream, broken: AbortController): Write {
+  const onError = (): void => broken.abort('SIGPIPE');
+  stream.on('error', onError);
+  broken.signal.addEventListener('abort', () => stream.off('error', onError), { once: true });
+  return (chunk) => {
+    if (broken.signal.aborted || stream.write(chunk)) return undefined;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.off('drain', done);
+        broken.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      broken.signal.addEventListener('abort', done);
+    });
+  };
+}
+
+/** A signal that aborts when either does, with its reason. */
+function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a === undefined ? b : AbortSignal.any([a, b]);
 }

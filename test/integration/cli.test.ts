@@ -2,24 +2,32 @@
 // logic, and as a real process (the built bin) for stdin and signals.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { VirtualClock } from '../../src/testing.js';
+import { leftBehind, MARK, newMark } from '../processes.js';
 
 const FAILS = join(import.meta.dirname, '..', 'fixtures', 'fails.mjs');
 const BIN = join(import.meta.dirname, '..', '..', 'dist', 'bin.js');
 let dir: string;
 let count: string;
+let mark: string;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'backoff-cli-'));
   count = join(dir, 'count');
+  // Everything a test starts, in-process or through the bin, inherits the mark.
+  mark = newMark().mark;
+  process.env[MARK] = mark;
 });
 afterEach(async () => {
+  delete process.env[MARK];
+  // No process left behind: nothing the test started is alive once the tool has exited.
+  expect(await leftBehind(mark)).toEqual([]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -199,6 +207,14 @@ describe('retrying a command', () => {
     expect(result.stderr).toMatch(/cannot run .*no-such-command: command not found/);
   });
 
+  it('a command found but not executable exits 126, as the shell and GNU timeout say', async () => {
+    const script = join(dir, 'script.sh');
+    await writeFile(script, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const result = await run(['--', script]);
+    expect(result.code).toBe(126);
+    expect(result.stderr).toMatch(/cannot run .*script\.sh: permission denied/);
+  });
+
   it('--help documents it all and exits 0', async () => {
     const result = await run(['--help']);
     expect(result.code).toBe(0);
@@ -302,7 +318,9 @@ describe('supervising the command', () => {
       ],
       {
         clock: new VirtualClock(),
-        stdout: (chunk) => chunks.push(Buffer.from(chunk)),
+        stdout: (chunk) => {
+          chunks.push(Buffer.from(chunk));
+        },
         stderr: () => {},
       },
     );
@@ -315,6 +333,54 @@ describe('supervising the command', () => {
     expect(result).toMatchObject({ code: 1, runs: 2 });
     const matched = await run(['--while', 'status', '--max-tries', '1', ...fails(5, 0, 'x')]);
     expect(matched.code).toBe(1);
+  });
+
+  it('--until finds a match split across reads of one line longer than its window', async () => {
+    // A 64 Ki-character line, then "rea" and "dy" in later reads: the window holds no newline.
+    const writes = `process.stdout.write('x'.repeat(65536));
+      setTimeout(() => process.stdout.write('rea'), 200);
+      setTimeout(() => process.stdout.write('dy\\n'), 400);`;
+    const result = await run([
+      '--until',
+      'ready',
+      '--max-tries',
+      '1',
+      '--',
+      process.execPath,
+      '-e',
+      writes,
+    ]);
+    expect(result.code).toBe(0);
+  });
+
+  it('--until: `^` matches at a line start only, never where the window was cut', async () => {
+    // The window (64 Ki characters) starts inside the 150,000-character line: 65,536 x and a y
+    // after it is no line of its own.
+    const writes = `process.stdout.write('x'.repeat(150000));
+      setTimeout(() => process.stdout.write('y\\n'), 200);`;
+    const result = await run([
+      ...['--until', '^x{65536}y$', '--max-tries', '1', '--', process.execPath, '-e', writes],
+    ]);
+    expect(result.code).toBe(1); // gave up: the condition was not met
+    const whole = await run([
+      ...['--until', 'x{100}y$', '--max-tries', '1', '--', process.execPath, '-e', writes],
+    ]);
+    expect(whole.code).toBe(0);
+  });
+
+  it('--until ends a run when the command exits, though a background job holds its output', async () => {
+    const pidFile = join(dir, 'pid');
+    const started = performance.now();
+    const result = await run([
+      ...['--until', 'ready', '--timeout', '20', '--max-tries', '1', '--'],
+      ...['sh', '-c', `sleep 30 & echo $! > ${pidFile}; echo ready`],
+    ]);
+    expect(result.code).toBe(0); // not 124: the run ended when sh did
+    expect(performance.now() - started).toBeLessThan(15_000);
+    // As GNU timeout leaves it: the job outlives the command that started it, and the tool.
+    const job = Number(await readFile(pidFile, 'utf8'));
+    expect(() => process.kill(job, 0)).not.toThrow();
+    process.kill(job, 'SIGKILL');
   });
 
   it('--timeout stops a run that hangs: exit 124, a failed run, retried', async () => {
@@ -449,7 +515,7 @@ describe('the built bin as a real process (npm test builds it first)', () => {
   it('a command that ignores SIGTERM is killed after --kill-after; the tool never leaves it running', async () => {
     const { child, exited, pid } = await startStubborn('0.3');
     child.kill('SIGTERM');
-    expect((await exited).code).toBe(143);
+    expect((await exited).code).toBe(137); // as the command ended: SIGKILL, as GNU timeout says
     expect(alive(pid)).toBe(false);
   });
 
@@ -459,7 +525,7 @@ describe('the built bin as a real process (npm test builds it first)', () => {
     child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
-    expect((await exited).code).toBe(143);
+    expect((await exited).code).toBe(137); // as the command ended: SIGKILL
     expect(performance.now() - started).toBeLessThan(15_000); // 30 s or more if wrong
     expect(alive(pid)).toBe(false);
   });
@@ -521,13 +587,9 @@ describe('the built bin as a real process (npm test builds it first)', () => {
     expect(performance.now() - started).toBeLessThan(10_000); // 30 s if wrong
   });
 
-  it.each([
-    ['SIGHUP', 129],
-    ['SIGQUIT', 131],
-    ['SIGUSR1', 138],
-  ] as const)(
-    '%s reaches the command as itself; the tool exits %i and leaves nothing',
-    async (name, code) => {
+  it.each(['SIGHUP', 'SIGQUIT', 'SIGUSR1'] as const)(
+    '%s reaches the command as itself; the tool exits as the command did and leaves nothing',
+    async (name) => {
       const pidFile = join(dir, 'pid');
       const said = join(dir, 'said');
       const { child, exited } = start([
@@ -538,12 +600,62 @@ describe('the built bin as a real process (npm test builds it first)', () => {
       ]);
       const pid = await waitFor(pidFile);
       child.kill(name);
-      expect((await exited).code).toBe(code);
+      expect((await exited).code).toBe(3); // the command's own status, as GNU timeout gives it
       expect(await readFile(said, 'utf8')).toBe('got\n');
       for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
       expect(alive(pid)).toBe(false);
     },
   );
+
+  it.each([
+    ['SIGHUP', 129],
+    ['SIGUSR2', 140],
+  ] as const)(
+    '%s kills a command that does not handle it: the tool exits %i',
+    async (name, code) => {
+      const pidFile = join(dir, 'pid');
+      const { child, exited } = start(['--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 30`]);
+      await waitFor(pidFile);
+      child.kill(name);
+      expect((await exited).code).toBe(code);
+    },
+  );
+
+  it('--until into a pipe closed early (`| head -1`) stops the command as SIGPIPE would: 141', async () => {
+    const { child, exited } = start([
+      ...['--until', 'never', '--', 'sh', '-c', 'while :; do echo line; sleep 0.01; done'],
+    ]);
+    await new Promise((resolve) => child.stdout?.once('data', resolve));
+    child.stdout?.destroy();
+    const { code, stderr } = await exited;
+    expect(code).toBe(141);
+    expect(stderr).toBe(''); // no EPIPE stack trace
+  });
+
+  it('--until holds the command while its reader is slow: the tool’s memory stays bounded', async () => {
+    // 200 MB of output that nobody reads for a while: the tool reads no faster than its reader.
+    const writer = `const block = Buffer.alloc(1 << 20, 120); let n = 200;
+      const more = () => { while (n > 0) { n--; if (!process.stdout.write(block)) return process.stdout.once('drain', more); } process.stdout.write('\\nthe end\\n'); };
+      more();`;
+    const { child, exited } = start([
+      ...['--until', '^the end$', '--max-tries', '1', '--', process.execPath, '-e', writer],
+    ]);
+    const stdout = child.stdout as NodeJS.ReadableStream;
+    stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const rss = Number(
+      /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1],
+    );
+    let bytes = 0;
+    stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    stdout.resume();
+    expect((await exited).code).toBe(0);
+    expect(bytes).toBe(200 * 2 ** 20 + '\nthe end\n'.length);
+    // Node's own ~50 MB and a few buffers; unread output held in the tool was 250 MB and more.
+    expect(rss / 1024).toBeLessThan(120);
+  }, 60_000);
 
   it('--timeout past 2^31 - 1 ms (30 days) is honoured, not fired at once', async () => {
     const { exited } = start(['--timeout', '2592000', '--', 'sh', '-c', 'sleep 0.3; exit 0']);
