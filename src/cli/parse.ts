@@ -47,13 +47,16 @@ Output:
 
 Standard input, output and error pass through to the command, byte for byte. The command runs in
 a process group of its own: Ctrl-C or SIGTERM stops the wait and sends SIGTERM to the whole group,
-then SIGKILL after --kill-after seconds; a second Ctrl-C or SIGTERM sends SIGKILL at once. The tool
-never exits before the command has.
+then SIGKILL after --kill-after seconds; a second Ctrl-C or SIGTERM sends SIGKILL at once. SIGHUP,
+SIGQUIT, SIGALRM, SIGUSR1 and SIGUSR2 reach the group as themselves. The tool never exits before
+a group it stopped is gone.
 
 Exit status: 0 when the command succeeds; on giving up, the command's last exit code (128 + N when
 signal N killed it), or 124 when --max-time ran out, or 1 when --until / --while gave up after a
-run that exited 0; 2 for a bad option; 127 when the command cannot be run; 130 / 143 when
-interrupted by SIGINT / SIGTERM. A run stopped by --timeout counts as exit 124 and is retried.
+run that exited 0; 2 for a bad option; 126 when the command cannot be executed, 127 when it is not
+found; 141 when standard output is closed. Stopped by a signal, the tool exits as the command did
+(130 / 143 when SIGINT / SIGTERM ended it, 137 when it needed SIGKILL). A run stopped by --timeout
+counts as exit 124 (137 when it needed SIGKILL) and is retried.
 
 Examples:
   backoff-ts --max-tries 5 -- curl -fsS http://localhost:8080/health

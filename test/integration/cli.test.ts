@@ -654,6 +654,7 @@ describe('the built bin as a real process (npm test builds it first)', () => {
     expect((await exited).code).toBe(0);
     expect(bytes).toBe(200 * 2 ** 20 + '\nthe end\n'.length);
     // Node's own ~50 MB and a few buffers; unread output held in the tool was 250 MB and more.
+    console.log(`the tool under a slow reader: ${(rss / 1024).toFixed(1)} MiB resident`);
     expect(rss / 1024).toBeLessThan(120);
   }, 60_000);
 
