@@ -130,6 +130,27 @@ check('the CLI', () => {
   });
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(ok.stdout, 'fine\n');
+  // --until reads the output: a run ends when the command exits, though a job it left in the
+  // background holds the pipe (killed here by its PID, as the job would outlive the tool).
+  const started = performance.now();
+  const until = spawnSync(
+    process.execPath,
+    [
+      ...command,
+      '--until',
+      'ready',
+      '--',
+      'sh',
+      '-c',
+      'sleep 20 2>/dev/null & echo $!; echo ready',
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(until.status, 0, until.stderr);
+  const [job, ready] = until.stdout.split('\n');
+  process.kill(Number(job), 'SIGKILL');
+  assert.equal(ready, 'ready');
+  assert.ok(performance.now() - started < 15_000);
 });
 
 check(
