@@ -38,7 +38,7 @@ export interface TokenBucketOptions {
   readonly isThrottling?: ((outcome: unknown) => boolean) | undefined;
   /** Tokens a success without retries returns. @defaultValue 1 */
   readonly successIncrement?: number | undefined;
-  /** Is this failure a timeout? @defaultValue an error named `TimeoutError` or with code `ETIMEDOUT` */
+  /** Is this failure a timeout? @defaultValue an error named `TimeoutError` or `AttemptTimeoutError`, or with code `ETIMEDOUT` */
   readonly isTimeout?: ((outcome: unknown) => boolean) | undefined;
 }
 
@@ -63,9 +63,14 @@ export interface TokenBucketState {
   readonly capacity: number;
 }
 
+/** A timeout: the platform's `TimeoutError`, this library's own `AttemptTimeoutError`, `ETIMEDOUT`. */
 const isTimeoutError = (outcome: unknown): boolean => {
   const error = outcome as { name?: unknown; code?: unknown } | null;
-  return error?.name === 'TimeoutError' || error?.code === 'ETIMEDOUT';
+  return (
+    error?.name === 'TimeoutError' ||
+    error?.name === 'AttemptTimeoutError' ||
+    error?.code === 'ETIMEDOUT'
+  );
 };
 
 /** The error names the AWS SDK counts as throttling (`@smithy/core`'s THROTTLING_ERROR_CODES). */
@@ -348,7 +353,8 @@ export function ratio(options: RatioOptions = {}): Ratio {
   const window = new SlidingWindow(rangeMs, () => Math.floor(clock.now() * 1000));
   const state = (): RatioState => {
     const [tokens, requests, retries] = window.sums();
-    return { requests, retries, balance: Math.floor((tokens + reserve) / withdrawal) };
+    // Finagle's balance is a Scala Long division: truncated toward zero (-23.5 reads -23).
+    return { requests, retries, balance: Math.trunc((tokens + reserve) / withdrawal) };
   };
   return {
     onRequest() {

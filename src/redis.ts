@@ -206,18 +206,18 @@ function redisBudget(
     tryRetry: hook('tryRetry', scripts.tryRetry) as (call: BudgetCall) => Promise<boolean>,
     async: true,
   };
-  for (const name of ['onRequest', 'onFailure'] as const) {
+  if (scripts.onFailure !== undefined) budget.onFailure = hook('onFailure', scripts.onFailure);
+  for (const name of ['onRequest', 'onSuccess'] as const) {
     const entry = scripts[name];
-    if (entry !== undefined) budget[name] = hook(name, entry);
-  }
-  if (scripts.onSuccess !== undefined) {
-    // A success is told to Redis without the call waiting for it: no decision of this call depends
-    // on it, and a first-try success would otherwise pay a round trip (250 ms in a Redis stall).
-    // Scripts go out in order on the connection, so the fleet's arithmetic stays exact.
-    const refund = hook('onSuccess', scripts.onSuccess);
-    budget.onSuccess = (call) => {
+    if (entry === undefined) continue;
+    // A request (Finagle's deposit) and a success (a refund) are told to Redis without the call
+    // waiting for them: no decision of this call depends on the reply, and a first try would
+    // otherwise pay a round trip (250 ms in a Redis stall). Scripts go out in order on the
+    // connection, so a later tryRetry still sees the deposit and the fleet's arithmetic stays exact.
+    const send = hook(name, entry);
+    budget[name] = (call: BudgetCall) => {
       // Never rejects but through a throwing onError, which has nobody to tell here.
-      void refund(call).then(undefined, () => {});
+      void send(call).then(undefined, () => {});
     };
   }
   return budget;
@@ -316,8 +316,7 @@ export function redisThrottle(
   );
 }
 
-// KEYS[1]: requests hash, KEYS[2]: retries hash (field: the second, from the server's clock).
-// Finagle's windowed leaky bucket (see SlidingWindow in budget.ts), kept in one hash: the open
+// KEYS[1]: the budget's one hash. Finagle's windowed leaky bucket (see SlidingWindow in budget.ts), kept in one hash: the open
 // slice (ot, oq, ox: tokens, requests, retries), the closed ones (t0..t8, q0..q8, x0..x8), when the
 // open one opened (opened, ms of the server's clock) and the next closed slot (next).
 // ARGV: 'request' or 'retry', the window in ms, deposit, withdrawal, reserve.

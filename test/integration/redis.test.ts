@@ -154,6 +154,22 @@ describe.runIf(redisWanted)('budgets in Redis', () => {
     stalled.disconnect();
   });
 
+  it('redisRatio: a request’s deposit does not wait for Redis: a first try during a stall settles at once', async () => {
+    const k = key();
+    const stalled = server.client();
+    const budget = redisRatio(stalled, { key: k, onRedisError: 'closed', timeout: 10 });
+    await client.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+    const wrapped = onException(constant, Error, { logger: null, budget })(async () => 'ok');
+    const started = performance.now();
+    await expect(wrapped()).resolves.toBe('ok');
+    expect(performance.now() - started).toBeLessThan(5_000); // 10 s if it waited
+    await client.call('CLIENT', 'UNPAUSE');
+    await stalled.ping();
+    // The deposit reached Redis once the stall was over, and a retry asked after it sees it.
+    expect(await stalled.hget(k, 'oq')).toBe('1');
+    stalled.disconnect();
+  });
+
   it('a key of the wrong type: every script fails, the budget follows onRedisError, the key is untouched', async () => {
     const k = key();
     await client.hset(k, 'stranger', '1');

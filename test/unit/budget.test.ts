@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import {
+  AttemptTimeoutError,
   type BudgetCall,
   constant,
   onException,
@@ -230,6 +231,29 @@ describe('tokenBucket (AWS retry quota)', () => {
     expect(nothing.state().tokens).toBe(490);
   });
 
+  it('a retry after the library’s own per-attempt timeout is a timeout retry: 10 tokens', async () => {
+    const budget = tokenBucket({ capacity: 100 });
+    let attempts = 0;
+    const wrapped = onException(constant, Error, {
+      interval: 0,
+      jitter: null,
+      logger: null,
+      timeout: 0.01,
+      maxTries: 2,
+      budget,
+    })(async () => {
+      attempts += 1;
+      await new Promise((resolve) => setTimeout(resolve, attempts === 1 ? 1_000 : 0));
+      return 'ok';
+    });
+    await expect(wrapped()).resolves.toBe('ok');
+    // 100 - 10 for the retry after the AttemptTimeoutError, + 10 back for its success.
+    expect(budget.state().tokens).toBe(100);
+    const direct = tokenBucket({ capacity: 100 });
+    direct.tryRetry(call(new AttemptTimeoutError(0.01, 1)));
+    expect(direct.state().tokens).toBe(90);
+  });
+
   it('a success returns 1, or the cost of the retry that succeeded; never above capacity', () => {
     const budget = tokenBucket({ capacity: 20 });
     const retried = call();
@@ -382,6 +406,19 @@ describe('ratio (Finagle RetryBudget)', () => {
     });
     early.onRequest?.(call());
     expect(early.state().balance).toBe(1);
+  });
+
+  it('a negative balance is truncated toward zero, as Finagle’s Long division reads it', () => {
+    const clock = new VirtualClock();
+    // A request deposits 1000, a retry withdraws 2000; no reserve.
+    const budget = ratio({ clock, ttl: 10, minRetriesPerSecond: 0, percentCanRetry: 0.5 });
+    for (let i = 0; i < 3; i++) budget.onRequest?.(call()); // slice 0: +3000
+    clock.advance(5);
+    expect(budget.tryRetry(call())).toBe(true); // 1000 left
+    budget.onRequest?.(call());
+    expect(budget.tryRetry(call())).toBe(true); // slice 5: +1000 - 4000
+    clock.advance(5.5); // slice 0 leaves the window: -3000, a balance of -1.5
+    expect(budget.state()).toMatchObject({ requests: 1, retries: 2, balance: -1 });
   });
 
   it('a deposit lives until its slice leaves the window, slice by slice', () => {
