@@ -17,7 +17,7 @@
  * @module
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type RatioOptions,
   ratio,
@@ -61,7 +61,10 @@ export type RedisClient =
 export interface RedisBudgetOptions {
   /** The Redis key that holds the shared state (a string, or a hash for the ratio budget). */
   readonly key: string;
-  /** Seconds each Redis call may take before it counts as failed. @defaultValue 0.25 */
+  /**
+   * Seconds each Redis call may take before it counts as failed; a withdrawal whose reply comes
+   * later is refunded (the script ran, but the call did not wait for it). @defaultValue 0.25
+   */
   readonly timeout?: number | undefined;
   /**
    * When Redis fails or times out: `'open'` lets a local budget of the same kind decide (retries go
@@ -93,8 +96,9 @@ end
 `;
 const EXPIRED = -1;
 
-function lua(body: string): LuaScript {
-  const text = DEADLINE + body;
+/** A script; with `deadline` (the default) it first checks the caller's deadline ({@link DEADLINE}). */
+function lua(body: string, deadline = true): LuaScript {
+  const text = deadline ? DEADLINE + body : body;
   return { text, sha: createHash('sha1').update(text).digest('hex') };
 }
 
@@ -154,6 +158,24 @@ type Hook = 'onRequest' | 'onFailure' | 'onSuccess' | 'tryRetry';
 type Script = { script: LuaScript; args: (call: BudgetCall) => (string | number)[] };
 
 /**
+ * A withdrawal that can be taken back: `tryRetry`'s script records what it withdrew under a
+ * receipt key for {@link RECEIPT_TTL_MS}, and `refund` (sent when the client stopped waiting for
+ * the reply) gives it back — or, when it runs first, leaves a tombstone the withdrawal then obeys.
+ * Either way, a call the client stopped waiting for withdraws nothing, exactly once.
+ */
+type Refundable = { refund: LuaScript; args: (call: BudgetCall) => (string | number)[] };
+
+/**
+ * How long a receipt (or a tombstone) lives, in ms: far longer than a refund takes to follow its
+ * withdrawal, which it does on the same connection, right after the client's timeout.
+ */
+const RECEIPT_TTL_MS = 60_000;
+
+/** This process's prefix for receipt ids; a counter makes each unique. */
+const PROCESS_ID = randomUUID();
+let receipts = 0;
+
+/**
  * Builds a Redis-backed budget from one script per hook it has (a hook without a script is left
  * out, so that the loop does not await it); `local` is the same budget kept in this process, used
  * when Redis fails and the policy is open.
@@ -163,7 +185,7 @@ function redisBudget(
   options: RedisBudgetOptions,
   local: RetryBudget,
   scripts: { tryRetry: Script } & Partial<Record<Exclude<Hook, 'tryRetry'>, Script>>,
-  keys: readonly string[],
+  refundable?: Refundable,
 ): RetryBudget {
   if (
     typeof client !== 'object' ||
@@ -189,14 +211,26 @@ function redisBudget(
   ) {
     throw typeError('onRedisError', "'open' or 'closed'", options.onRedisError);
   }
+  const { key } = options;
   const hook = (name: Hook, entry: Script) => {
     const fallback = local[name]?.bind(local) as ((call: BudgetCall) => unknown) | undefined;
+    const withdraws = name === 'tryRetry' && refundable !== undefined;
     return async (call: BudgetCall): Promise<unknown> => {
+      // A withdrawal's receipt: its key shares the budget key's hash tag, if it has one.
+      const keys = withdraws ? [key, `${key}:receipt:${PROCESS_ID}:${receipts++}`] : [key];
       try {
         const reply = await evaluate(client, timeoutMs, entry.script, keys, entry.args(call));
         return name === 'tryRetry' ? Number(reply) === 1 : undefined;
       } catch (error) {
         options.onError?.(error);
+        // The script may have run and withdrawn though its reply never came (late, lost): take
+        // it back, so that the fallback's decision is the only one. Sent without waiting.
+        if (withdraws) {
+          const args = [...refundable.args(call), RECEIPT_TTL_MS];
+          evaluate(client, timeoutMs, refundable.refund, keys, args).then(undefined, (late) => {
+            options.onError?.(late);
+          });
+        }
         if (name !== 'tryRetry') return open ? fallback?.(call) : undefined;
         return open ? (fallback?.(call) ?? true) : false;
       }
@@ -224,12 +258,30 @@ function redisBudget(
 }
 
 // Lua numbers become Redis integers when returned: state is stored and returned as strings.
+// KEYS[1]: the bucket, KEYS[2]: this withdrawal's receipt. ARGV: capacity, cost, receipt TTL (ms).
+// A receipt that exists already is a tombstone: the client gave up on this call and refunded it
+// before it ran.
 const TOKEN_RETRY = lua(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local tokens = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
 local cost = tonumber(ARGV[2])
 if tokens < cost then return 0 end
 redis.call('SET', KEYS[1], string.format('%.17g', tokens - cost))
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1`);
+// The refund of a withdrawal whose reply came too late: idempotent, never past the deadline check
+// (it must run whenever it arrives). ARGV: capacity, receipt TTL (ms).
+const TOKEN_REFUND = lua(
+  `
+local receipt = redis.call('GET', KEYS[2])
+redis.call('SET', KEYS[2], 'refunded', 'PX', ARGV[2])
+if receipt == false or receipt == 'refunded' then return 0 end
+local capacity = tonumber(ARGV[1])
+local tokens = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.17g', math.min(capacity, tokens + tonumber(receipt))))
+return 1`,
+  false,
+);
 const TOKEN_SUCCESS = lua(`
 local capacity = tonumber(ARGV[1])
 local tokens = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
@@ -262,7 +314,7 @@ export function redisTokenBucket(
         script: TOKEN_RETRY,
         args: (call) => {
           call.memo = costOf(call.outcome);
-          return [capacity, call.memo as number];
+          return [capacity, call.memo as number, RECEIPT_TTL_MS];
         },
       },
       onSuccess: {
@@ -270,7 +322,7 @@ export function redisTokenBucket(
         args: (call) => [capacity, typeof call.memo === 'number' ? call.memo : successIncrement],
       },
     },
-    [options.key],
+    { refund: TOKEN_REFUND, args: () => [capacity] },
   );
 }
 
@@ -303,33 +355,29 @@ export function redisThrottle(
 ): RetryBudget {
   const local = throttle(options);
   const { maxTokens, tokenRatio } = throttleSettings(options);
-  return redisBudget(
-    client,
-    options,
-    local,
-    {
-      onFailure: { script: THROTTLE_ADD, args: () => [maxTokens, -1] },
-      onSuccess: { script: THROTTLE_ADD, args: () => [maxTokens, tokenRatio] },
-      tryRetry: { script: THROTTLE_ASK, args: () => [maxTokens] },
-    },
-    [options.key],
-  );
+  return redisBudget(client, options, local, {
+    onFailure: { script: THROTTLE_ADD, args: () => [maxTokens, -1] },
+    onSuccess: { script: THROTTLE_ADD, args: () => [maxTokens, tokenRatio] },
+    tryRetry: { script: THROTTLE_ASK, args: () => [maxTokens] },
+  });
 }
 
-// KEYS[1]: the budget's one hash. Finagle's windowed leaky bucket (see SlidingWindow in budget.ts), kept in one hash: the open
-// slice (ot, oq, ox: tokens, requests, retries), the closed ones (t0..t8, q0..q8, x0..x8), when the
-// open one opened (opened, ms of the server's clock) and the next closed slot (next).
-// ARGV: 'request' or 'retry', the window in ms, deposit, withdrawal, reserve.
-const RATIO = lua(`
+// KEYS[1]: the budget's one hash. Finagle's windowed leaky bucket (see SlidingWindow in
+// budget.ts), kept in one hash: the open slice (ot, oq, ox: tokens, requests, retries), the closed
+// ones (t0..t8, q0..q8, x0..x8), when the open one opened (opened, ms of the server's clock), the
+// next closed slot (next) and how many slots have been written (n: it dates a receipt).
+// ARGV: the window in ms, deposit, withdrawal, reserve, then the script's own.
+const RATIO_WINDOW = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local range = tonumber(ARGV[2])
+local range = tonumber(ARGV[1])
 local slice = math.floor(range / 10)
 local fields = redis.call('HGETALL', KEYS[1])
 local h = {}
 for i = 1, #fields, 2 do h[fields[i]] = tonumber(fields[i + 1]) end
 local opened = h.opened or now
 local nextSlot = h.next or 0
+local n = h.n or 0
 local elapsed = now - opened
 local counts = {'t', 'q', 'x'}
 if elapsed >= slice then
@@ -338,38 +386,66 @@ if elapsed >= slice then
     h['o' .. c] = 0
   end
   nextSlot = (nextSlot + 1) % 9
+  n = n + 1
   local skipped = math.min(math.floor(elapsed / slice) - 1, 9)
   for _ = 1, skipped do
     for _, c in ipairs(counts) do h[c .. nextSlot] = 0 end
     nextSlot = (nextSlot + 1) % 9
+    n = n + 1
   end
   opened = now
 end
-local granted = 1
-if ARGV[1] == 'request' then
-  h.ot = (h.ot or 0) + tonumber(ARGV[3])
-  h.oq = (h.oq or 0) + 1
-else
-  local tokens = h.ot or 0
-  for k = 0, 8 do tokens = tokens + (h['t' .. k] or 0) end
-  local withdrawal = tonumber(ARGV[4])
-  if tokens + tonumber(ARGV[5]) < withdrawal then
-    granted = 0
-  else
-    h.ot = (h.ot or 0) - withdrawal
-    h.ox = (h.ox or 0) + 1
+local function save()
+  h.opened = opened
+  h.next = nextSlot
+  h.n = n
+  local out = {}
+  for field, value in pairs(h) do
+    out[#out + 1] = field
+    out[#out + 1] = string.format('%.17g', value)
   end
+  redis.call('HSET', KEYS[1], unpack(out))
+  redis.call('PEXPIRE', KEYS[1], range * 2)
 end
-h.opened = opened
-h.next = nextSlot
-local out = {}
-for field, value in pairs(h) do
-  out[#out + 1] = field
-  out[#out + 1] = string.format('%.17g', value)
-end
-redis.call('HSET', KEYS[1], unpack(out))
-redis.call('PEXPIRE', KEYS[1], range * 2)
-return granted`);
+`;
+// A request's deposit. ARGV: the window's four.
+const RATIO_REQUEST = lua(`${RATIO_WINDOW}
+h.ot = (h.ot or 0) + tonumber(ARGV[2])
+h.oq = (h.oq or 0) + 1
+save()
+return 1`);
+// A retry's withdrawal. KEYS[2]: its receipt (a tombstone when it exists already: the client gave
+// up on this call first). ARGV: the window's four, the receipt's TTL (ms). The receipt says which
+// slice the withdrawal went to: n and the slot the open slice is closed into.
+const RATIO_RETRY = lua(`${RATIO_WINDOW}
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local tokens = h.ot or 0
+for k = 0, 8 do tokens = tokens + (h['t' .. k] or 0) end
+local withdrawal = tonumber(ARGV[3])
+if tokens + tonumber(ARGV[4]) < withdrawal then return 0 end
+h.ot = (h.ot or 0) - withdrawal
+h.ox = (h.ox or 0) + 1
+save()
+redis.call('SET', KEYS[2], n .. ':' .. nextSlot, 'PX', ARGV[5])
+return 1`);
+// The refund of a retry whose reply came too late, into the slice the withdrawal went to while the
+// window still holds it. ARGV: the window's four, the receipt's TTL (ms). No deadline check.
+const RATIO_REFUND = lua(
+  `${RATIO_WINDOW}
+local receipt = redis.call('GET', KEYS[2])
+redis.call('SET', KEYS[2], 'refunded', 'PX', ARGV[5])
+if receipt == false or receipt == 'refunded' then return 0 end
+local taken, slot = string.match(receipt, '^(%d+):(%d+)$')
+local age = n - tonumber(taken)
+if age > 9 then return 0 end
+local tokens, retries = 'ot', 'ox'
+if age > 0 then tokens, retries = 't' .. slot, 'x' .. slot end
+h[tokens] = (h[tokens] or 0) + tonumber(ARGV[3])
+h[retries] = (h[retries] or 0) - 1
+save()
+return 1`,
+  false,
+);
 
 /**
  * The {@link ratio} budget (Finagle RetryBudget) kept in Redis in the hash `key`: the same
@@ -389,15 +465,15 @@ export function redisRatio(
 ): RetryBudget {
   const local = ratio(options);
   const { rangeMs, deposit, withdrawal, reserve } = ratioSettings(options);
-  const args = (op: string) => () => [op, rangeMs, deposit, withdrawal, reserve];
+  const args = () => [rangeMs, deposit, withdrawal, reserve];
   return redisBudget(
     client,
     options,
     local,
     {
-      onRequest: { script: RATIO, args: args('request') },
-      tryRetry: { script: RATIO, args: args('retry') },
+      onRequest: { script: RATIO_REQUEST, args },
+      tryRetry: { script: RATIO_RETRY, args: () => [...args(), RECEIPT_TTL_MS] },
     },
-    [options.key],
+    { refund: RATIO_REFUND, args },
   );
 }

@@ -1,13 +1,15 @@
 // Budgets kept in a real redis-server (Debian's package): started on a free loopback port here.
 import { execFile } from 'node:child_process';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   constant,
   onException,
   onExceptionSync,
+  type RetryBudget,
   ratio,
   throttle,
   tokenBucket,
@@ -17,6 +19,34 @@ import { seededRandom } from '../../src/testing.js';
 import { freePort, RedisServer, redisWanted } from '../redis-server.js';
 
 const WORKER = join(import.meta.dirname, '..', 'fixtures', 'redis-worker.mjs');
+
+/** A TCP proxy to a local port that holds every reply `delayMs` before passing it on. */
+async function delayingProxy(port: number, delayMs: number) {
+  const sockets = new Set<Socket>();
+  const proxy = createServer((downstream) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.add(downstream).add(upstream);
+    downstream.pipe(upstream);
+    upstream.on('data', (chunk) => {
+      setTimeout(() => downstream.writable && downstream.write(chunk), delayMs);
+    });
+    const end = () => {
+      downstream.destroy();
+      upstream.destroy();
+    };
+    downstream.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (proxy.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
+}
 const call = (outcome: unknown = new Error('x')) => ({
   tries: 1,
   outcome,
@@ -168,6 +198,158 @@ describe.runIf(redisWanted)('budgets in Redis', () => {
     // The deposit reached Redis once the stall was over, and a retry asked after it sees it.
     expect(await stalled.hget(k, 'oq')).toBe('1');
     stalled.disconnect();
+  });
+
+  describe('replies that come after the client stopped waiting (a proxy holds each 400 ms)', () => {
+    /** Fifty calls that each want one retry, through a budget whose replies all come too late. */
+    async function lateReplies(budget: RetryBudget) {
+      // The scripts in Redis's cache first (through a direct client), as in a fleet that has run
+      // for a while: a NOSCRIPT reply that came late would send the script again past its deadline.
+      const warm = { key: `${key()}:warm`, onError: () => {} };
+      for (const budget of [redisTokenBucket(client, warm), redisRatio(client, warm)]) {
+        budget.onRequest?.(call());
+        await budget.tryRetry(call());
+        budget.onSuccess?.(call());
+      }
+      const reasons: unknown[] = [];
+      const attempts = { count: 0 };
+      const calls = Array.from({ length: 50 }, () =>
+        onException(constant, Error, {
+          interval: 0,
+          jitter: null,
+          logger: null,
+          maxTries: 2,
+          budget,
+          onGiveup: (d) => {
+            reasons.push(d.reason);
+          },
+        })(async () => {
+          // Every attempt fails: no success refunds a withdrawal and hides it.
+          attempts.count += 1;
+          throw new Error('down');
+        })().catch((error: unknown) => error),
+      );
+      await Promise.all(calls);
+      // Let the late replies and the refunds' own replies arrive.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      return { reasons, attempts: attempts.count };
+    }
+
+    for (const onRedisError of ['closed', 'open'] as const) {
+      it(`redisTokenBucket, '${onRedisError}': nothing is withdrawn for a call it stopped waiting for`, async () => {
+        const proxy = await delayingProxy(server.port, 400);
+        const late = new Redis({ port: proxy.port, host: '127.0.0.1' });
+        await late.ping(); // connected and ready (its ready check's reply is late too)
+        const k = key();
+        const errors: unknown[] = [];
+        const budget = redisTokenBucket(late, {
+          key: k,
+          capacity: 500,
+          onRedisError,
+          onError: (error) => errors.push(error),
+        });
+        const { reasons, attempts } = await lateReplies(budget);
+        if (onRedisError === 'closed') {
+          expect(reasons).toEqual(Array(50).fill('budget'));
+          expect(attempts).toBe(50);
+        } else {
+          expect(reasons).toEqual(Array(50).fill('maxTries'));
+          expect(attempts).toBe(100); // the local budget granted each retry
+        }
+        expect(errors.length).toBeGreaterThanOrEqual(50);
+        // 50 withdrawals of 5 ran on the server, and 50 refunds gave them back.
+        expect(await client.get(k)).toBe('500');
+        late.disconnect();
+        await proxy.close();
+      });
+
+      it(`redisRatio, '${onRedisError}': nothing is withdrawn for a call it stopped waiting for`, async () => {
+        const proxy = await delayingProxy(server.port, 400);
+        const late = new Redis({ port: proxy.port, host: '127.0.0.1' });
+        await late.ping(); // connected and ready (its ready check's reply is late too)
+        const k = key();
+        const budget = redisRatio(late, {
+          key: k,
+          onRedisError,
+          minRetriesPerSecond: 100,
+          onError: () => {},
+        });
+        await lateReplies(budget);
+        const hash = await client.hgetall(k);
+        const sum = (prefix: string) =>
+          ['o', ...Array.from({ length: 9 }, (_, i) => String(i))]
+            .map((slot) => Number(hash[slot === 'o' ? `o${prefix}` : `${prefix}${slot}`] ?? 0))
+            .reduce((a, b) => a + b, 0);
+        // 50 deposits of 1000 (sent, not awaited: they arrive), no withdrawal and no retry left.
+        expect({ requests: sum('q'), retries: sum('x'), tokens: sum('t') }).toEqual({
+          requests: 50,
+          retries: 0,
+          tokens: 50_000,
+        });
+        late.disconnect();
+        await proxy.close();
+      });
+    }
+
+    it('redisRatio: a refund that comes slices later goes back into the slice it was taken from', async () => {
+      // ttl 1 s: slices of 100 ms. The withdrawal runs at once, its reply is held 300 ms (the
+      // client stops waiting at 100 ms), and the refund is held 250 ms on its way: it runs 2 or 3
+      // slices later, and must land in the withdrawal's slice, so that both leave the window together.
+      let sent = 0;
+      const slow = {
+        call: async (name: string, ...args: (string | number)[]) => {
+          if (name !== 'EVALSHA' && name !== 'EVAL') return client.call(name, ...args);
+          sent += 1;
+          const mine = sent;
+          if (mine === 2) await new Promise((resolve) => setTimeout(resolve, 250));
+          const reply = await client.call(name, ...args);
+          if (mine === 1) await new Promise((resolve) => setTimeout(resolve, 300));
+          return reply;
+        },
+      };
+      const k = key();
+      const options = { key: k, ttl: 1, minRetriesPerSecond: 5, onError: () => {} };
+      await redisRatio(client, options).tryRetry(call()); // the scripts cached; one retry taken
+      const before = await client.hgetall(k);
+      const budget = redisRatio(slow, { ...options, timeout: 0.1, onRedisError: 'closed' });
+      expect(await budget.tryRetry(call())).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const after = await client.hgetall(k);
+      const slots = ['o', ...Array.from({ length: 9 }, (_, i) => String(i))];
+      const field = (count: string, slot: string) =>
+        slot === 'o' ? `o${count}` : `${count}${slot}`;
+      // The one retry before is still counted; the withdrawal and its refund cancel out in one slice.
+      const retries = slots.map((slot) => Number(after[field('x', slot)] ?? 0));
+      expect(retries.reduce((a, b) => a + b, 0)).toBe(1);
+      expect(retries.every((x) => x >= 0)).toBe(true);
+      expect(Number(after.n)).toBeGreaterThan(Number(before.n ?? 0)); // the refund came slices later
+    });
+
+    it('a refund that runs before its withdrawal leaves a tombstone the withdrawal obeys', async () => {
+      // A server whose clock is 10 s behind (every deadline moved 10 s on) and a withdrawal held
+      // back 400 ms on its way: the client stops waiting at 250 ms and its refund runs first.
+      let sent = 0;
+      const skewed = {
+        call: async (name: string, ...args: (string | number)[]) => {
+          if (name === 'EVALSHA' || name === 'EVAL') {
+            args[args.length - 1] = Number(args.at(-1)) + 10_000;
+            sent += 1;
+            if (sent === 1) await new Promise((resolve) => setTimeout(resolve, 400));
+          }
+          return client.call(name, ...args);
+        },
+      };
+      const k = key();
+      const budget = redisTokenBucket(skewed, {
+        key: k,
+        onRedisError: 'closed',
+        onError: () => {},
+      });
+      expect(await budget.tryRetry(call())).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(sent).toBeGreaterThanOrEqual(2); // the withdrawal and its refund both ran
+      expect(await client.get(k)).toBe(null); // the withdrawal found the tombstone: nothing taken
+    });
   });
 
   it('a key of the wrong type: every script fails, the budget follows onRedisError, the key is untouched', async () => {
