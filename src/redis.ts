@@ -167,9 +167,23 @@ type Refundable = { refund: LuaScript; args: (call: BudgetCall) => (string | num
 
 /**
  * How long a receipt (or a tombstone) lives, in ms: far longer than a refund takes to follow its
- * withdrawal, which it does on the same connection, right after the client's timeout.
+ * withdrawal (on the same connection, right after the client's timeout) or a withdrawal can still
+ * run (its deadline is the client's timeout), and short enough that a fleet retrying 1,000 times a
+ * second keeps about 10,000 receipts (about 1 MB).
  */
-const RECEIPT_TTL_MS = 60_000;
+const RECEIPT_TTL_MS = 10_000;
+
+/**
+ * The key as the start of other keys in its Redis Cluster hash slot: as it is when it has a hash
+ * tag (`{…}` with something inside: the slot is the tag's, whatever follows), else wrapped in one
+ * (`{key}` hashes to the slot of `key`). A key with braces but no tag is left as it is: on a
+ * cluster its receipts land elsewhere, and Redis refuses them (CROSSSLOT), which `onError` reports.
+ */
+function hashTagged(key: string): string {
+  const open = key.indexOf('{');
+  const tagged = open >= 0 && key.indexOf('}', open + 1) > open + 1;
+  return tagged || /[{}]/.test(key) ? key : `{${key}}`;
+}
 
 /** This process's prefix for receipt ids; a counter makes each unique. */
 const PROCESS_ID = randomUUID();
@@ -212,12 +226,12 @@ function redisBudget(
     throw typeError('onRedisError', "'open' or 'closed'", options.onRedisError);
   }
   const { key } = options;
+  const receiptPrefix = `${hashTagged(key)}:receipt:${PROCESS_ID}:`;
   const hook = (name: Hook, entry: Script) => {
     const fallback = local[name]?.bind(local) as ((call: BudgetCall) => unknown) | undefined;
     const withdraws = name === 'tryRetry' && refundable !== undefined;
     return async (call: BudgetCall): Promise<unknown> => {
-      // A withdrawal's receipt: its key shares the budget key's hash tag, if it has one.
-      const keys = withdraws ? [key, `${key}:receipt:${PROCESS_ID}:${receipts++}`] : [key];
+      const keys = withdraws ? [key, `${receiptPrefix}${receipts++}`] : [key];
       try {
         const reply = await evaluate(client, timeoutMs, entry.script, keys, entry.args(call));
         return name === 'tryRetry' ? Number(reply) === 1 : undefined;
