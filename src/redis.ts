@@ -3,7 +3,8 @@
  * Every update is one Lua script, atomic on the server. Bring your own client — ioredis or
  * node-redis (optional peer dependencies); this module imports neither. Every Redis call has a
  * timeout, and when Redis cannot be reached the budget fails open (a local budget of the same kind
- * decides) or closed (no retries), as configured: it never hangs.
+ * decides) or closed (no retries), as configured: it never hangs. The keys and scripts are a
+ * versioned interface, written down in `docs/redis-schema.md` for services in other languages.
  *
  * @example
  * ```ts

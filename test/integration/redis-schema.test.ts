@@ -1,0 +1,130 @@
+// docs/redis-schema.md is the Redis budgets' public interface. This test reads that document only —
+// its script texts and its calling conventions — to act as a service in another language would,
+// sharing one budget with the library; and it checks that the document's scripts are, byte for
+// byte, the ones the library sends (each SHA1 cached by Redis once the library has run it).
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisRatio, redisThrottle, redisTokenBucket } from '../../src/redis.js';
+import { RedisServer, redisWanted } from '../redis-server.js';
+
+const SCHEMA = readFileSync(
+  join(import.meta.dirname, '..', '..', 'docs', 'redis-schema.md'),
+  'utf8',
+);
+/** The document's scripts, by their heading. */
+const scripts = new Map(
+  [...SCHEMA.matchAll(/^### (\S+)\n\n```lua\n([\s\S]*?)\n```$/gm)].map(([, name, text]) => [
+    name as string,
+    text as string,
+  ]),
+);
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const call = () => ({ tries: 1, outcome: new Error('x'), memo: undefined as unknown });
+
+describe.runIf(redisWanted)('the Redis key schema, through its document', () => {
+  const server = new RedisServer();
+  let client: Redis;
+  beforeAll(async () => {
+    await server.start();
+    client = server.client();
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server.kill();
+  });
+
+  /** Runs a script of the document as a foreign service would: by its text, deadline last. */
+  const foreign = (name: string, keys: string[], args: (string | number)[], deadline = true) =>
+    client.call(
+      'EVAL',
+      scripts.get(name) as string,
+      keys.length,
+      ...keys,
+      ...args,
+      ...(deadline ? [Date.now() + 5_000] : []),
+    );
+
+  it('documents eight scripts, each byte for byte one the library sends', async () => {
+    expect([...scripts.keys()].sort()).toEqual([
+      'ratio-refund',
+      'ratio-request',
+      'ratio-retry',
+      'throttle-add',
+      'throttle-ask',
+      'token-refund',
+      'token-retry',
+      'token-success',
+    ]);
+    await client.call('SCRIPT', 'FLUSH');
+    // Every script once, refunds included (the withdrawals' replies held past the timeout).
+    const holding = {
+      call: async (name: string, ...args: (string | number)[]) => {
+        const reply = await client.call(name, ...args);
+        const text = name === 'EVAL' ? String(args[0]) : '';
+        // Hold the withdrawals' replies (their text checks a receipt with EXISTS) past the timeout.
+        if (text.includes("'EXISTS', KEYS[2]")) await new Promise((r) => setTimeout(r, 100));
+        return reply;
+      },
+    };
+    const options = { key: `schema:${randomUUID()}`, onError: () => {} };
+    const bucket = redisTokenBucket(client, options);
+    await bucket.tryRetry(call());
+    bucket.onSuccess?.(call());
+    const throttle = redisThrottle(client, { ...options, key: `${options.key}:t` });
+    await throttle.onFailure?.(call());
+    await throttle.tryRetry(call());
+    const ratio = redisRatio(client, { ...options, key: `${options.key}:r` });
+    ratio.onRequest?.(call());
+    await ratio.tryRetry(call());
+    await client.call('SCRIPT', 'FLUSH'); // so that the withdrawals go by EVAL, through `holding`
+    const late = { ...options, timeout: 0.05 };
+    await redisTokenBucket(holding, { ...late, key: `${options.key}:late` }).tryRetry(call());
+    await redisRatio(holding, { ...late, key: `${options.key}:late-r` }).tryRetry(call());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Run the rest again: the flush above forgot them.
+    await bucket.tryRetry(call());
+    bucket.onSuccess?.(call());
+    await throttle.onFailure?.(call());
+    await throttle.tryRetry(call());
+    ratio.onRequest?.(call());
+    await ratio.tryRetry(call());
+    const cached = (await client.call(
+      'SCRIPT',
+      'EXISTS',
+      ...[...scripts.values()].map(sha1),
+    )) as number[];
+    expect(Object.fromEntries([...scripts.keys()].map((name, i) => [name, cached[i]]))).toEqual(
+      Object.fromEntries([...scripts.keys()].map((name) => [name, 1])),
+    );
+  });
+
+  it('a foreign service and the library share one token bucket', async () => {
+    const key = `schema:${randomUUID()}`;
+    const library = redisTokenBucket(client, { key, capacity: 100 });
+    // The service withdraws 5 (a retry) as the document says; the library sees it, and withdraws.
+    expect(await foreign('token-retry', [key, `{${key}}:receipt:go:1`], [100, 5, 10_000])).toBe(1);
+    expect(await client.get(key)).toBe('95');
+    expect(await library.tryRetry(call())).toBe(true);
+    expect(await client.get(key)).toBe('90');
+    // The service gave up waiting on its withdrawal: its refund gives it back, once.
+    for (let i = 0; i < 2; i++) {
+      await foreign('token-refund', [key, `{${key}}:receipt:go:1`], [100, 10_000], false);
+    }
+    expect(await client.get(key)).toBe('95');
+  });
+
+  it('a foreign service’s deposits pay for the library’s retries in one ratio window', async () => {
+    const key = `schema:${randomUUID()}`;
+    // No reserve: only deposits pay. percentCanRetry 0.5: a deposit of 1000, a withdrawal of 2000.
+    const library = redisRatio(client, { key, percentCanRetry: 0.5, minRetriesPerSecond: 0 });
+    expect(await library.tryRetry(call())).toBe(false);
+    for (let i = 0; i < 2; i++) await foreign('ratio-request', [key], [10_000, 1000, 2000, 0]);
+    expect(await client.hget(key, 'oq')).toBe('2');
+    expect(await library.tryRetry(call())).toBe(true);
+    expect(await library.tryRetry(call())).toBe(false);
+    expect(await client.hget(key, 'ox')).toBe('1');
+  });
+});
