@@ -75,8 +75,9 @@ describe.runIf(redisWanted)('a fleet of 20 processes against a server that fails
         expect(retries).toBeLessThanOrEqual(100); // 500 tokens at 5 a retry, nothing refilled
         expect(tokens).toBeGreaterThanOrEqual(100); // successes refill it after the recovery
       } else {
-        // 20 budgets of 100 retries, or none: the fleet's retries pass, up to 3 a request.
-        expect(retries).toBeGreaterThan(requests);
+        // 20 budgets of 100 retries, or none: the fleet's retries pass, up to 3 a request (the
+        // server counts first tries and retries alike as requests).
+        expect(retries).toBeGreaterThan(2 * (requests - retries));
       }
     },
     120_000,
