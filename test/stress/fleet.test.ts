@@ -75,9 +75,10 @@ describe.runIf(redisWanted)('a fleet of 20 processes against a server that fails
         expect(retries).toBeLessThanOrEqual(100); // 500 tokens at 5 a retry, nothing refilled
         expect(tokens).toBeGreaterThanOrEqual(100); // successes refill it after the recovery
       } else {
-        // 20 budgets of 100 retries, or none: the fleet's retries pass, up to 3 a request (the
-        // server counts first tries and retries alike as requests).
-        expect(retries).toBeGreaterThan(2 * (requests - retries));
+        // 20 budgets of 100 retries, or none: the fleet's retries pass (up to 3 a first try; how
+        // many land in the 3 s depends on the machine's load), far past the shared bound.
+        expect(retries).toBeGreaterThan(2 * 100);
+        expect(requests - retries).toBeGreaterThan(0);
       }
     },
     120_000,
