@@ -73,7 +73,7 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
   const broken = new AbortController();
   const stdout = io.stdout ?? streamWriter(process.stdout, broken);
   try {
-    return await retry(
+    return await runTool(
       argv,
       { ...io, signal: anySignal(io.signal, broken.signal) },
       stdout,
@@ -84,7 +84,8 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
   }
 }
 
-async function retry(
+/** The tool itself, once its output is set up: parses, runs, retries; resolves to the exit code. */
+async function runTool(
   argv: readonly string[],
   io: CliIo,
   stdout: Write,
