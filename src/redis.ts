@@ -228,11 +228,13 @@ function redisBudget(
   }
   const { key } = options;
   const receiptPrefix = `${hashTagged(key)}:receipt:${PROCESS_ID}:`;
+  const keyOnly = [key];
   const hook = (name: Hook, entry: Script) => {
     const fallback = local[name]?.bind(local) as ((call: BudgetCall) => unknown) | undefined;
     const withdraws = name === 'tryRetry' && refundable !== undefined;
     return async (call: BudgetCall): Promise<unknown> => {
-      const keys = withdraws ? [key, `${receiptPrefix}${receipts++}`] : [key];
+      // A success's refund (every successful call sends one) reuses one array.
+      const keys = withdraws ? [key, `${receiptPrefix}${receipts++}`] : keyOnly;
       try {
         const reply = await evaluate(client, timeoutMs, entry.script, keys, entry.args(call));
         return name === 'tryRetry' ? Number(reply) === 1 : undefined;
