@@ -15,16 +15,16 @@
  * @module
  */
 
-import { attemptSignal } from './attempt.js';
-import { callSignal } from './call-context.js';
-import { waitingClock } from './clock.js';
-import { callAsync } from './drivers.js';
-import { isNetworkError } from './network-error.js';
-import { catcher, handlerList, makePlan } from './options.js';
-import { retryAfter } from './retry-after.js';
+import { waitingClock } from './base/clock.js';
+import { checkNumber, checkSignal, typeError } from './base/validate.js';
+import { attemptSignal } from './engine/attempt.js';
+import { callSignal } from './engine/call-context.js';
+import { callAsync } from './engine/drivers.js';
+import { isNetworkError } from './http/network-error.js';
+import { retryAfter } from './http/retry-after.js';
+import { catcher, handlerList, makePlan } from './plan/options.js';
 import type { AsyncOptions, CallDetails, ExceptionOptions, WaitGenerator } from './types.js';
-import { checkNumber, checkSignal, typeError } from './validate.js';
-import { expo } from './wait-gen.js';
+import { expo } from './waits/wait-gen.js';
 
 /** The statuses retried by default: timeout, too early, too many requests, and the 5xx of a server that may recover. */
 const STATUSES: readonly number[] = [408, 425, 429, 500, 502, 503, 504];

@@ -13,7 +13,7 @@
  * @module
  */
 
-export { AttemptTimeoutError, attemptSignal } from './attempt.js';
+export { type Clock, systemClock } from './base/clock.js';
 export {
   type Ratio,
   type RatioOptions,
@@ -27,19 +27,18 @@ export {
   type TokenBucketState,
   throttle,
   tokenBucket,
-} from './budget.js';
-export { type CallContext, callWith } from './call-context.js';
-export { type Clock, systemClock } from './clock.js';
-export { onException, onExceptionSync, onPredicate, onPredicateSync } from './decorator.js';
-export { equalJitter, fullJitter, randomJitter } from './jitter.js';
-export { isNetworkError } from './network-error.js';
-export { type RetryAfterOptions, retryAfter, type ServerDirected } from './retry-after.js';
+} from './budgets/budget.js';
+export { AttemptTimeoutError, attemptSignal } from './engine/attempt.js';
+export { type CallContext, callWith } from './engine/call-context.js';
+export { onException, onExceptionSync, onPredicate, onPredicateSync } from './forms/decorator.js';
 export {
   type Attempt,
   type AttemptSync,
   retryContext,
   retryContextSync,
-} from './retry-context.js';
+} from './forms/retry-context.js';
+export { isNetworkError } from './http/network-error.js';
+export { type RetryAfterOptions, retryAfter, type ServerDirected } from './http/retry-after.js';
 export {
   type AttemptMessage,
   type CallMessage,
@@ -47,7 +46,7 @@ export {
   type GiveupMessage,
   type MessageBase,
   type WaitMessage,
-} from './telemetry.js';
+} from './listeners/telemetry.js';
 export type {
   AnyFunction,
   AnyTarget,
@@ -87,6 +86,7 @@ export type {
   WithValue,
   WithWait,
 } from './types.js';
+export { equalJitter, fullJitter, randomJitter } from './waits/jitter.js';
 export {
   type ConstantOptions,
   constant,
@@ -102,4 +102,4 @@ export {
   runtime,
   type WaitContext,
   type WaitIterator,
-} from './wait-gen.js';
+} from './waits/wait-gen.js';

@@ -28,7 +28,8 @@ import {
   type ObservableResult,
   trace,
 } from '@opentelemetry/api';
-import { renderOutcome, warn } from './logging.js';
+import { typeError } from './base/validate.js';
+import { renderOutcome, warn } from './listeners/logging.js';
 import {
   type AttemptMessage,
   CHANNELS,
@@ -36,8 +37,7 @@ import {
   type GiveupMessage,
   type MessageBase,
   type WaitMessage,
-} from './telemetry.js';
-import { typeError } from './validate.js';
+} from './listeners/telemetry.js';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {

@@ -19,6 +19,7 @@
  */
 
 import { createHash, randomUUID } from 'node:crypto';
+import { checkNumber, typeError } from './base/validate.js';
 import {
   type RatioOptions,
   ratio,
@@ -29,9 +30,8 @@ import {
   throttleSettings,
   tokenBucket,
   tokenBucketSettings,
-} from './budget.js';
+} from './budgets/budget.js';
 import type { BudgetCall, RetryBudget } from './types.js';
-import { checkNumber, typeError } from './validate.js';
 
 /**
  * The Redis client: ioredis (has `call`) or node-redis v4+ (has `sendCommand`).

@@ -15,13 +15,13 @@
  * @module
  */
 
-import { blockingClock, type Clock } from './clock.js';
-import { wrapSync } from './drivers.js';
-import { type EventLoopTimers, yieldOnce } from './event-loop.js';
-import { catcher, makePlan, previewed } from './options.js';
-import { type AbortTarget, unwatch, watch } from './signal-watch.js';
+import { blockingClock, type Clock } from './base/clock.js';
+import { type EventLoopTimers, yieldOnce } from './base/event-loop.js';
+import { type AbortTarget, unwatch, watch } from './base/signal-watch.js';
+import { checkSeconds, rangeError } from './base/validate.js';
+import { wrapSync } from './engine/drivers.js';
+import { catcher, makePlan, previewed } from './plan/options.js';
 import type { WaitGenerator } from './types.js';
-import { checkSeconds, rangeError } from './validate.js';
 
 /** Options of {@link VirtualClock}. */
 export interface VirtualClockOptions {

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Clock } from './clock.js';
-import type { WaitContext } from './wait-gen.js';
+import type { Clock } from './base/clock.js';
+import type { WaitContext } from './waits/wait-gen.js';
 
 /**
  * What a budget sees of one call. The loop keeps one record per call and passes it to every hook;

@@ -1,5 +1,7 @@
 // Shared test helpers: a fake clock, flaky and returning targets, and the two twins to run each
 // behaviour test against.
+
+import { isThenable } from '../src/base/validate.js';
 import {
   type Clock,
   onException,
@@ -9,7 +11,6 @@ import {
   retryContext,
   retryContextSync,
 } from '../src/index.js';
-import { isThenable } from '../src/validate.js';
 
 /** A clock under the test's control: counts reads, records sleeps, advances on sleep. */
 export class FakeClock implements Clock {

@@ -9,10 +9,10 @@
 
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Clock } from '../clock.js';
-import { systemClock } from '../clock.js';
-import { wrapAsync } from '../drivers.js';
-import { makePlan } from '../options.js';
+import type { Clock } from '../base/clock.js';
+import { systemClock } from '../base/clock.js';
+import { wrapAsync } from '../engine/drivers.js';
+import { makePlan } from '../plan/options.js';
 import type { CallDetails, WithReason, WithValue, WithWait } from '../types.js';
 import {
   describeOptionError,

@@ -7,8 +7,8 @@
 
 import { createRequire } from 'node:module';
 import type { parseArgs } from 'node:util';
-import { equalJitter, fullJitter, randomJitter } from '../jitter.js';
-import { constant, decay, expo, fibo } from '../wait-gen.js';
+import { equalJitter, fullJitter, randomJitter } from '../waits/jitter.js';
+import { constant, decay, expo, fibo } from '../waits/wait-gen.js';
 
 export const HELP = `Usage: backoff-ts [options] -- command [args...]
 

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, systemClock } from '../base/clock.js';
 
 /** A run stopped by `--timeout` counts as exit 124, as GNU `timeout`'s does. */
 export const TIMED_OUT = 124;

@@ -13,7 +13,7 @@ import {
   onExceptionSync,
   randomJitter,
 } from '../../src/index.js';
-import { RETRY_OPTIONS } from '../../src/options.js';
+import { RETRY_OPTIONS } from '../../src/plan/options.js';
 import { preview, VirtualClock } from '../../src/testing.js';
 
 const RUNS = 10_000;

@@ -121,7 +121,7 @@ describe('systemClock', () => {
 
   it('sleepSync is a clear TypeError where blocking is impossible', async () => {
     vi.stubGlobal('SharedArrayBuffer', undefined);
-    const fresh = await import('../../src/clock.js');
+    const fresh = await import('../../src/base/clock.js');
     expect(() => fresh.systemClock.sleepSync(1)).toThrow(TypeError);
     expect(() => fresh.systemClock.sleepSync(1)).toThrow(/cannot block.*async twin/);
     expect(() => fresh.systemClock.sleepSync(0)).not.toThrow();
@@ -133,7 +133,7 @@ describe('systemClock', () => {
         throw new TypeError('Atomics.wait cannot be called in this context');
       },
     });
-    const browserLike = await import('../../src/clock.js');
+    const browserLike = await import('../../src/base/clock.js');
     let thrown: unknown;
     try {
       browserLike.systemClock.sleepSync(0.5);
@@ -206,6 +206,62 @@ describe('systemClock.timer (the `timeout` option’s timer)', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(fired).toEqual(['kept']);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('timers of one length share one native timer, left armed but idle when all are cancelled', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    for (let i = 0; i < 1_000; i++) timer(7, () => expect.unreachable())();
+    // One native timer, armed for the first deadline: it fires once, finds nothing, is not set again.
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(7_000);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('each shared deadline fires at its own time, to the millisecond', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const fired: string[] = [];
+    timer(1, () => fired.push('a'));
+    await vi.advanceTimersByTimeAsync(400);
+    const cancelB = timer(1, () => fired.push('b'));
+    await vi.advanceTimersByTimeAsync(100);
+    timer(1, () => fired.push('c'));
+    timer(0.5, () => fired.push('short'));
+    cancelB();
+    cancelB();
+    await vi.advanceTimersByTimeAsync(499);
+    expect(fired).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toEqual(['a', 'short']);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(fired).toEqual(['a', 'short']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toEqual(['a', 'short', 'c']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a shared timer armed under fake timers does not stall real ones after they are gone', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    timer(0.03, () => expect.unreachable())();
+    vi.useRealTimers();
+    const fired = await new Promise((resolve) => {
+      timer(0.03, () => resolve('fired'));
+    });
+    expect(fired).toBe('fired');
+  });
+
+  it('a deadline never fires before its time, with real timers', async () => {
+    const started = performance.now();
+    const elapsed = await new Promise<number>((resolve) => {
+      timer(0.05, () => resolve(performance.now() - started));
+    });
+    expect(elapsed).toBeGreaterThanOrEqual(50);
+  });
+
+  it('a success with a `timeout` sets no native timer of its own: 1,000 calls arm one', async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const wrapped = onException(expo, Error, { timeout: 9, logger: null })(async (x: number) => x);
+    for (let i = 0; i < 1_000; i++) expect(await wrapped(i)).toBe(i);
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
   });
 
   it('past the timer limit, waits its full length in pieces; its cancel stops every piece', async () => {

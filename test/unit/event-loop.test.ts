@@ -1,7 +1,7 @@
 // Yielding to the event loop on every runtime: setImmediate where there is one, else a
 // MessageChannel message (browsers), else a timer of 0 ms (workerd).
 import { describe, expect, it, vi } from 'vitest';
-import { yieldOnce } from '../../src/event-loop.js';
+import { yieldOnce } from '../../src/base/event-loop.js';
 
 describe('yieldOnce', () => {
   it('uses setImmediate where there is one', async () => {

@@ -2,7 +2,7 @@
 // values and errors render.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { constant, expo } from '../../src/index.js';
-import { renderOutcome as render } from '../../src/logging.js';
+import { renderOutcome as render } from '../../src/listeners/logging.js';
 import { FakeClock, flaky, returning, twins } from '../helpers.js';
 
 afterEach(() => {

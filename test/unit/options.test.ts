@@ -10,7 +10,7 @@ import {
   onPredicate,
   runtime,
 } from '../../src/index.js';
-import { RETRY_OPTIONS } from '../../src/options.js';
+import { OPTIONS, RETRY_OPTIONS } from '../../src/plan/options.js';
 import { FakeClock, twins } from '../helpers.js';
 
 type Case = [label: string, make: () => unknown, kind: ErrorConstructor, message: RegExp];
@@ -300,6 +300,20 @@ describe.each(twins)('bad input ($name twin)', (twin) => {
 });
 
 describe('the option table', () => {
+  it('checks a row after every row it reads (its declared dependencies)', () => {
+    const order: string[] = [...RETRY_OPTIONS];
+    const reading = Object.entries(OPTIONS).filter(([, row]) => 'reads' in row);
+    expect(reading.map(([name]) => name)).toEqual(['backoffLogLevel', 'giveupLogLevel', 'clock']);
+    for (const [name, row] of reading) {
+      for (const dependency of (row as { reads: readonly string[] }).reads) {
+        expect(order.indexOf(dependency), `${name} reads ${dependency}`).toBeGreaterThanOrEqual(0);
+        expect(order.indexOf(dependency), `${name} reads ${dependency}`).toBeLessThan(
+          order.indexOf(name),
+        );
+      }
+    }
+  });
+
   it('names every retry option once; each refuses a bad value with an error naming it', () => {
     expect(new Set(RETRY_OPTIONS).size).toBe(18);
     expect(RETRY_OPTIONS).toContain('maxTries');

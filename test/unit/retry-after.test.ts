@@ -1,6 +1,7 @@
 // Server-directed waits: the ServerDirected marker, serverWait parsing, retryAfter with maxTime and
 // its options; waits run in virtual time. (Against a real server: test/integration/retry-after-server.test.ts.)
 import { describe, expect, it, vi } from 'vitest';
+import { serverWait } from '../../src/http/retry-after.js';
 import {
   fibo,
   onException,
@@ -9,7 +10,6 @@ import {
   type ServerDirected,
   type WaitGenerator,
 } from '../../src/index.js';
-import { serverWait } from '../../src/retry-after.js';
 import { VirtualClock } from '../../src/testing.js';
 
 describe('ServerDirected: a wait your own generator says came from the server', () => {

@@ -11,7 +11,7 @@ import {
   retryContext,
   tokenBucket,
 } from '../../src/index.js';
-import { diagnosticsChannel } from '../../src/telemetry.js';
+import { diagnosticsChannel } from '../../src/listeners/telemetry.js';
 import { VirtualClock } from '../../src/testing.js';
 import { FakeClock, quiet } from '../helpers.js';
 

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { operationName } from './lifecycle.js';
-import type { Logger } from './types.js';
-import { isThenable } from './validate.js';
+import { isThenable } from '../base/validate.js';
+import { operationName } from '../engine/lifecycle.js';
+import type { Logger } from '../types.js';
 
 type Details = { readonly [field: string]: unknown };
 

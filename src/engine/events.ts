@@ -6,10 +6,10 @@
  * @module
  */
 
+import type { GiveupReason } from '../types.js';
 import type { AttemptGuard } from './attempt.js';
 import { active, type Call, type Details, type Listener, type Stage } from './lifecycle.js';
 import type { Run } from './loop.js';
-import type { GiveupReason } from './types.js';
 
 /**
  * The fields every details object has. `args` is a copy: a handler that redacts it (`args[0] =

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Stages } from './lifecycle.js';
+import type { Stages } from '../engine/lifecycle.js';
 import type { KeptOptions } from './options.js';
 
 type Callback = (...args: never[]) => unknown;
@@ -53,8 +53,9 @@ export interface Plan extends KeptOptions {
   /** The block form (`retryContext`): its details have no target or args. */
   readonly blockForm: boolean;
   /**
-   * Nothing runs before an attempt (no listener on `request` or `beforeAttempt`, no guard): the
-   * driver may make the first attempt itself, outside the loop.
+   * Nothing runs before an attempt but its timer (no listener on `request` or `beforeAttempt`, no
+   * signal, not the async block form): the driver may make the first attempt itself, outside the
+   * loop, with its guard when the plan is `guarded` (a `timeout`).
    */
   readonly inlineFirstAttempt: boolean;
   /**

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { setDeadline } from './deadlines.js';
 import { yieldOnce } from './event-loop.js';
 import { type AbortTarget, unwatch, watch } from './signal-watch.js';
 import { checkSeconds } from './validate.js';
@@ -135,10 +136,7 @@ function timer(seconds: number, callback: () => void): () => void {
   checkSeconds(seconds);
   const ms = millis(seconds);
   // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: a fast path; the LongTimer below fires at the same moment (the long-timer test covers the other way)
-  if (ms <= MAX_TIMER_MS) {
-    const handle = setTimeout(callback, ms);
-    return () => clearTimeout(handle);
-  }
+  if (ms <= MAX_TIMER_MS) return setDeadline(ms, callback);
   const long = new LongTimer(ms, callback);
   return () => long.cancel();
 }
@@ -173,7 +171,9 @@ function sleepSync(seconds: number): void {
  * - `sleep(0)` yields to the event loop once without a timer (`setImmediate`, else a
  *   `MessageChannel` message).
  * - Waits longer than the timer limit (2^31−1 ms, about 24.8 days) still wait their full length.
- * - `timer` is a `setTimeout` that cancels with the function it returns (the `timeout` option's).
+ * - `timer` (the `timeout` option's) fires when a `setTimeout` of its own would, but the timers of
+ *   one length share one native timer: an attempt's deadline costs a list entry, not a
+ *   `setTimeout`/`clearTimeout` pair (`deadlines.ts`).
  * - `sleepSync` blocks the thread with `Atomics.wait`; where blocking is impossible (a browser's
  *   main thread) a non-zero wait throws a `TypeError` instead of busy-waiting. `sleepSync(0)`
  *   returns at once.

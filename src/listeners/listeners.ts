@@ -6,10 +6,10 @@
  * @module
  */
 
-import { Call, type Listener, type Stages } from './lifecycle.js';
-import { budgetCall } from './loop.js';
+import { Call, type Listener, type Stages } from '../engine/lifecycle.js';
+import { budgetCall } from '../engine/loop.js';
+import type { RetryBudget } from '../types.js';
 import { publishers } from './telemetry.js';
-import type { RetryBudget } from './types.js';
 
 type Callback = (...args: never[]) => unknown;
 

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type Clock, systemClock } from './clock.js';
-import type { RetryBudget } from './types.js';
-import { checkNumber } from './validate.js';
+import { type Clock, systemClock } from '../base/clock.js';
+import { checkNumber } from '../base/validate.js';
+import type { RetryBudget } from '../types.js';
 
 /**
  * Options of {@link tokenBucket} (the AWS SDK retry quota).

@@ -4,10 +4,11 @@
  * @module
  */
 
-import { blockingClock, type Clock, waitingClock } from './clock.js';
-import { wrapAsync, wrapSync } from './drivers.js';
-import { catcher, makePlan } from './options.js';
-import type { Plan } from './plan.js';
+import { blockingClock, type Clock, waitingClock } from '../base/clock.js';
+import { typeError } from '../base/validate.js';
+import { wrapAsync, wrapSync } from '../engine/drivers.js';
+import { catcher, makePlan } from '../plan/options.js';
+import type { Plan } from '../plan/plan.js';
 import type {
   AsyncDecorator,
   AsyncOptions,
@@ -19,8 +20,7 @@ import type {
   RaisingExceptionOptionsParameter,
   SyncDecorator,
   WaitGenerator,
-} from './types.js';
-import { typeError } from './validate.js';
+} from '../types.js';
 
 type Target = (...args: never[]) => unknown;
 type Wrap = (plan: Plan, target: Target) => (...args: unknown[]) => unknown;

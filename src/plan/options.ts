@@ -4,14 +4,7 @@
  * @module
  */
 
-import type { Clock } from './clock.js';
-import { fullJitter } from './jitter.js';
-import type { Listener } from './lifecycle.js';
-import { listen } from './listeners.js';
-import { backoffLine, defaultLogger, giveupLine, LEVELS } from './logging.js';
-import type { Limits, Plan } from './plan.js';
-import { tracer } from './telemetry.js';
-import type { AsyncOptions, ExceptionOptions, RetryBudget } from './types.js';
+import type { Clock } from '../base/clock.js';
 import {
   checkNumber,
   checkSignal,
@@ -19,8 +12,15 @@ import {
   isThenable,
   show,
   typeError,
-} from './validate.js';
-import { checkWaitOptions, defaultJitterOf } from './wait-gen.js';
+} from '../base/validate.js';
+import type { Listener } from '../engine/lifecycle.js';
+import { listen } from '../listeners/listeners.js';
+import { backoffLine, defaultLogger, giveupLine, LEVELS } from '../listeners/logging.js';
+import { tracer } from '../listeners/telemetry.js';
+import type { AsyncOptions, ExceptionOptions, RetryBudget } from '../types.js';
+import { fullJitter } from '../waits/jitter.js';
+import { checkWaitOptions, defaultJitterOf } from '../waits/wait-gen.js';
+import type { Limits, Plan } from './plan.js';
 
 type Callback = (...args: never[]) => unknown;
 
@@ -231,7 +231,10 @@ function checkClock(value: unknown, sync: boolean, timeout: number | undefined):
 /** What an option's check may read besides the option's own value. */
 interface CheckContext {
   readonly request: PlanRequest;
-  /** What a check reads of the options checked before it, in the table's order. */
+  /**
+   * The options checked before this one that its check reads: only those its row names in `reads`,
+   * which come earlier in the table (a test holds the order).
+   */
   readonly checked: {
     readonly logger?: ReturnType<typeof checkLogger>;
     readonly timeout?: number | undefined;
@@ -249,6 +252,8 @@ interface OptionRow<V> {
   readonly takenBy: 'all' | 'exceptionForms' | { readonly asyncOnly: string };
   /** Does `preview()` keep it? It leaves out what would act outside the preview or spend a budget. */
   readonly inPreview: boolean;
+  /** The rows whose checked values this row's check reads: its dependencies, checked before it. */
+  readonly reads?: readonly (keyof CheckContext['checked'])[];
 }
 
 /** A row taken by every decorator and kept by previews: the option only shapes the waits. */
@@ -266,9 +271,9 @@ type RetryOptionName = keyof (ExceptionOptions<unknown> & AsyncOptions);
 /**
  * The option table: every retry-loop option, in the order they are checked. Every other key of the
  * options goes to the wait generator. The compiler checks that the table names exactly the
- * options of the public option types.
+ * options of the public option types. @internal
  */
-const OPTIONS = {
+export const OPTIONS = {
   maxTries: {
     ...plain,
     check: (value: unknown) => checkLimit('maxTries', value, checkMaxTries),
@@ -324,6 +329,7 @@ const OPTIONS = {
     ...plain,
     check: (value: unknown, { checked }: CheckContext) =>
       checkLevel('backoffLogLevel', value, 'info', checked.logger),
+    reads: ['logger'],
     // Stryker disable next-line BooleanLiteral: with preview's logger null, levels are not checked
     inPreview: false,
   },
@@ -331,6 +337,7 @@ const OPTIONS = {
     ...plain,
     check: (value: unknown, { checked }: CheckContext) =>
       checkLevel('giveupLogLevel', value, 'error', checked.logger),
+    reads: ['logger'],
     // Stryker disable next-line BooleanLiteral: with preview's logger null, levels are not checked
     inPreview: false,
   },
@@ -347,6 +354,7 @@ const OPTIONS = {
     ...plain,
     check: (value: unknown, { request, checked }: CheckContext) =>
       checkClock(value, request.sync, checked.timeout) ?? request.clock,
+    reads: ['timeout'],
     // Stryker disable next-line BooleanLiteral: preview sets its own clock
     inPreview: false,
   },
@@ -488,7 +496,11 @@ export function makePlan(request: PlanRequest): Plan {
     guarded,
     blockForm: request.blockForm,
     // Stryker disable next-line BooleanLiteral,ConditionalExpression: `false` only turns the fast paths off
-    inlineFirstAttempt: !guarded && on.request === undefined && on.beforeAttempt === undefined,
+    inlineFirstAttempt:
+      kept.signal === undefined &&
+      !(request.blockForm && !request.sync) &&
+      on.request === undefined &&
+      on.beforeAttempt === undefined,
     // Stryker disable next-line BooleanLiteral,ConditionalExpression: `false` only turns the fast path off
     inlineSuccess:
       predicate === undefined &&

@@ -4,21 +4,21 @@
  * @module
  */
 
-import { type AttemptGuard, makeAttempt, TimedOut } from './attempt.js';
-import { blockingClock, type Clock, waitingClock } from './clock.js';
-import { driveAsync, driveSync } from './drivers.js';
-import { ATTEMPT, begin, type Run, Thrown } from './loop.js';
-import { catcher, makePlan } from './options.js';
-import type { Plan } from './plan.js';
+import { blockingClock, type Clock, waitingClock } from '../base/clock.js';
+import { isThenable, thenableError, typeError } from '../base/validate.js';
+import { type AttemptGuard, makeAttempt, TimedOut } from '../engine/attempt.js';
+import { driveAsync, driveSync } from '../engine/drivers.js';
+import { ATTEMPT, begin, type Run, Thrown } from '../engine/loop.js';
+import { catcher, makePlan } from '../plan/options.js';
+import type { Plan } from '../plan/plan.js';
 import type {
   AsyncOptions,
   ContextOptionsParameter,
   ErrorClass,
   InstanceOf,
   WaitGenerator,
-} from './types.js';
-import { isThenable, thenableError, typeError } from './validate.js';
-import { expo } from './wait-gen.js';
+} from '../types.js';
+import { expo } from '../waits/wait-gen.js';
 
 /**
  * One attempt of {@link retryContext}: run the block with {@link Attempt.run}.

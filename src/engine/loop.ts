@@ -8,8 +8,12 @@
  * @module
  */
 
+import type { Clock } from '../base/clock.js';
+import { ignoreRejection, isThenable, show } from '../base/validate.js';
+import type { ServerDirected } from '../http/retry-after.js';
+import type { Limits, Plan } from '../plan/plan.js';
+import type { BudgetCall, GiveupReason, RetryBudget } from '../types.js';
 import { AttemptGuard, TimedOut } from './attempt.js';
-import type { Clock } from './clock.js';
 import {
   backoffDetails,
   details,
@@ -24,10 +28,6 @@ import {
   tryDetails,
 } from './events.js';
 import { Call } from './lifecycle.js';
-import type { Limits, Plan } from './plan.js';
-import type { ServerDirected } from './retry-after.js';
-import type { BudgetCall, GiveupReason, RetryBudget } from './types.js';
-import { ignoreRejection, isThenable, show } from './validate.js';
 
 type Callback = (...args: never[]) => unknown;
 
@@ -322,8 +322,9 @@ function* playRound(run: Run): Round {
   const { plan, limits } = run;
   if (run.tries === 0 && heard(run, 'request')) yield* emit(run, 'request', details, undefined);
   // A call given a signal of its own needs its guard even where the plan needs none.
-  // Stryker disable next-line ConditionalExpression: without onTry and signal, beforeAttempt does nothing
-  if (!plan.inlineFirstAttempt || run.signal !== undefined) yield* beforeAttempt(run);
+  // Stryker disable next-line ConditionalExpression: without onTry, a guard or a signal, beforeAttempt does nothing
+  if (!plan.inlineFirstAttempt || plan.guarded || run.signal !== undefined)
+    yield* beforeAttempt(run);
   run.tries += 1;
   const outcome = yield ATTEMPT;
   run.guard = undefined;

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { type Details, type Listener, operationName } from './lifecycle.js';
-import type { Run } from './loop.js';
-import type { Around, Plan } from './plan.js';
+import { type Details, type Listener, operationName } from '../engine/lifecycle.js';
+import type { Run } from '../engine/loop.js';
+import type { Around, Plan } from '../plan/plan.js';
 
 /**
  * The names of the channels backoff-ts publishes on: a public interface, versioned with the

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Plan } from './plan.js';
-import { type AbortTarget, unwatch, watch } from './signal-watch.js';
-import { ignoreRejection, isThenable } from './validate.js';
+import { type AbortTarget, unwatch, watch } from '../base/signal-watch.js';
+import { ignoreRejection, isThenable } from '../base/validate.js';
+import type { Plan } from '../plan/plan.js';
 
 type Target = (...args: never[]) => unknown;
 

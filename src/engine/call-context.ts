@@ -6,7 +6,7 @@
  * @module
  */
 
-import { checkSignal, ignoreRejection, isThenable, typeError } from './validate.js';
+import { checkSignal, ignoreRejection, isThenable, typeError } from '../base/validate.js';
 
 /** What {@link callWith} gives one call of a decorated function. */
 export interface CallContext {

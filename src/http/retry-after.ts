@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkNumber, typeError } from './validate.js';
+import { checkNumber, typeError } from '../base/validate.js';
 import {
   checkWaitOptions,
   defaultContext,
@@ -14,7 +14,7 @@ import {
   type WaitIterator,
   Waits,
   withOptionRules,
-} from './wait-gen.js';
+} from '../waits/wait-gen.js';
 
 /**
  * What a wait generator's step may add to say that its wait came from the server (a `Retry-After`

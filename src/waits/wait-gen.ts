@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkNumber, typeError } from './validate.js';
+import { checkNumber, typeError } from '../base/validate.js';
 
 /**
  * Options of {@link expo}.
