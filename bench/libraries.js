@@ -45,6 +45,26 @@ export const libraries = {
         }
       },
   },
+  // The loop as it is usually written: the last error kept for the final throw, the wait after
+  // the catch. Beside the bare loop, it shows what a reference costs: the figures of an outside
+  // comparison that measured against such a loop (success path 0.83-1.16x, heap 1.07x) and ours
+  // against the bare one (1.6x, 1.3x) disagreed by exactly this.
+  'usual loop': {
+    wrap:
+      (fn, { tries, wait, factor = 1 }) =>
+      async (...args) => {
+        let last;
+        for (let attempt = 1, delay = wait; attempt <= tries; attempt++, delay *= factor) {
+          try {
+            return await fn(...args);
+          } catch (error) {
+            last = error;
+          }
+          if (attempt < tries) await sleep(delay);
+        }
+        throw last;
+      },
+  },
   'backoff-ts': {
     wrap: (fn, { tries, wait, factor = 1 }) =>
       factor === 1
