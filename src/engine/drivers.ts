@@ -153,6 +153,14 @@ function endFirst(
 }
 
 /**
+ * May this call's first attempt be made outside the loop? Not while the call is traced, nor while
+ * a publisher before the attempt (telemetry's note of its start) has work: the loop runs those.
+ */
+function inline(plan: Plan): boolean {
+  return plan.inlineFirstAttempt && !plan.around?.active() && !active(plan.on.beforeAttempt);
+}
+
+/**
  * Wraps `target` with the async twin of the loop. For a plan with `inlineFirstAttempt` the first
  * attempt is made here, outside the loop, and a success settles through one `then`: a call whose
  * first attempt succeeds costs one closure and one promise more than a bare `await target()`.
@@ -161,9 +169,7 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
   return function (this: unknown, ...args: unknown[]): Promise<unknown> {
     if (contextPending()) return callAsync(plan, target, this, args, takeContext());
     // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-    if (!plan.inlineFirstAttempt || plan.around?.active()) {
-      return callAsync(plan, target, this, args, undefined);
-    }
+    if (!inline(plan)) return callAsync(plan, target, this, args, undefined);
     let start: number;
     let limits: Limits;
     let value: unknown;
@@ -213,8 +219,7 @@ export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => un
   return function (this: unknown, ...args: unknown[]): unknown {
     if (contextPending()) refuseSignal(takeContext() as CallContext);
     // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-    if (!plan.inlineFirstAttempt || plan.around?.active())
-      return callSync(plan, target, this, args);
+    if (!inline(plan)) return callSync(plan, target, this, args);
     const start = startTime(plan);
     const limits = plan.limits ?? plan.resolve();
     let value: unknown;

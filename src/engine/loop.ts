@@ -322,8 +322,8 @@ function* playRound(run: Run): Round {
   const { plan, limits } = run;
   if (run.tries === 0 && heard(run, 'request')) yield* emit(run, 'request', details, undefined);
   // A call given a signal of its own needs its guard even where the plan needs none.
-  // Stryker disable next-line ConditionalExpression: without onTry, a guard or a signal, beforeAttempt does nothing
-  if (!plan.inlineFirstAttempt || plan.guarded || run.signal !== undefined)
+  // Stryker disable next-line ConditionalExpression: without a listener, a guard or a signal, beforeAttempt does nothing
+  if (plan.guarded || run.signal !== undefined || heard(run, 'beforeAttempt'))
     yield* beforeAttempt(run);
   run.tries += 1;
   const outcome = yield ATTEMPT;
@@ -333,8 +333,9 @@ function* playRound(run: Run): Round {
   else run.settle(false, outcome);
   if (run.threw) {
     // An error the decorator does not catch propagates at once, untouched, with no handler; an
-    // attempt that timed out is a failure every async twin retries.
-    if (!timedOut && !plan.catches(run.result)) {
+    // attempt that timed out is a failure every async twin retries; and once the signal has
+    // aborted, any failure ends the call as aborted (below), so that an abort always gives up.
+    if (!timedOut && !plan.catches(run.result) && !run.signal?.aborted) {
       // Stryker disable next-line ConditionalExpression: in Node this stage always has its publisher; an event built for it while inactive goes nowhere
       if (heard(run, 'attemptEnd')) yield* emit(run, 'attemptEnd', ERRED, undefined);
       throw run.result;

@@ -53,7 +53,8 @@ function stage(...listeners: readonly (Listener | undefined)[]): readonly Listen
 }
 
 /**
- * The listeners of each stage, in the order they run. Publishers come first, so that a handler
+ * The listeners of each stage, in the order they run. Publishers come first (but for the note of
+ * an attempt's start, which comes last), so that a handler
  * that changes its details changes no message; the default log line comes before the user's
  * handlers of its stage, as in Python.
  */
@@ -62,7 +63,8 @@ export function listen(observers: Observers): Stages {
   const handlers = (list: readonly Callback[] | undefined) => (list ?? []).map((fn) => handler(fn));
   return {
     request: stage(budgetHook(budget, 'onRequest')),
-    beforeAttempt: stage(...handlers(observers.onTry)),
+    // The attempt's start is noted last, so that its duration leaves out the onTry handlers.
+    beforeAttempt: stage(...handlers(observers.onTry), publishers?.beforeAttempt),
     attemptEnd: stage(publishers?.attemptEnd),
     failure: stage(budgetHook(budget, 'onFailure')),
     success: stage(budgetHook(budget, 'onSuccess'), ...handlers(observers.onSuccess)),

@@ -54,10 +54,19 @@ export interface MessageBase {
   readonly args?: readonly unknown[];
   /** The 1-based number of the attempt that ended. */
   readonly tries: number;
-  /** Seconds since the call started, after that attempt (0 where nothing reads the clock). */
+  /**
+   * Seconds since the call started, at the end of that attempt, on the decorator's clock (a test
+   * kit's virtual clock: virtual seconds). The clock is read for messages whenever someone
+   * subscribes, and only then; 0 for a call that was already running when the first subscriber came.
+   */
   readonly elapsed: number;
   /** The call's retry budget, if it has one. */
   readonly budget?: unknown;
+  /**
+   * What the operation adds to its telemetry, as OpenTelemetry attributes: `retryFetch`'s
+   * `http.request.method` and `server.address`. Absent for the other operations.
+   */
+  readonly attributes?: Readonly<Record<string, string | number>>;
 }
 
 /** The context of the `call` tracing channel; `result` or `error` is set when the call settles. */
@@ -85,6 +94,11 @@ export interface AttemptMessage extends MessageBase {
   readonly exception?: unknown;
   /** What the attempt returned. */
   readonly value?: unknown;
+  /**
+   * Seconds the attempt took, on the decorator's clock; absent for an attempt that started before
+   * the first subscriber came.
+   */
+  readonly duration?: number;
 }
 
 /** A wait about to start, on `backoff-ts:wait`: the `onBackoff` details. */
@@ -177,15 +191,77 @@ export const channels = (():
 })();
 
 /**
+ * What the publishers note of a call while someone subscribes: when it started and when its
+ * attempt started (seconds, on its clock), and its elapsed time at the last attempt's end. Kept
+ * beside the call, not in it: the loop reads the clock only for what decides (`maxTime`, `giveup`,
+ * handlers), and a call nobody observes pays nothing for telemetry's times.
+ */
+interface Marks {
+  start: number;
+  attempt: number;
+  elapsed: number;
+}
+
+const marks = new WeakMap<Run, Marks>();
+
+/** The call's clock now, in seconds; `undefined` if the user's clock fails (that is its owner's concern, not telemetry's). */
+function clockNow(run: Run): number | undefined {
+  try {
+    const now = run.plan.clock.now();
+    return Number.isFinite(now) ? now : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Notes when an attempt starts, and when the call started, before its first attempt. A plan that
+ * reads the clock anyway (`timed`) gives its start; others read the clock here.
+ */
+function markAttempt(run: Run): undefined {
+  const now = clockNow(run);
+  if (now === undefined) return undefined;
+  if (run.tries === 0) {
+    marks.set(run, { start: run.plan.timed ? run.start : now, attempt: now, elapsed: 0 });
+  } else {
+    const noted = marks.get(run);
+    if (noted !== undefined) noted.attempt = now;
+  }
+  return undefined;
+}
+
+/** Notes an attempt's end; returns its duration in seconds, if its start was noted. */
+function markEnd(run: Run): number | undefined {
+  const noted = marks.get(run);
+  if (noted === undefined) return undefined;
+  const now = run.plan.timed ? run.start + run.elapsed : clockNow(run);
+  if (now === undefined) return undefined;
+  noted.elapsed = now - noted.start;
+  return now - noted.attempt;
+}
+
+/**
  * A telemetry message: a copy of the event's details (a subscriber cannot change what handlers
- * see), with the operation's name first and the call's budget last.
+ * see), with the operation's name first, `elapsed` on the call's clock, the operation's attributes
+ * and the call's budget last.
  */
 function telemetryPayload(run: Run, event: Details): Details {
   const payload: Details = { name: operationName(run.plan.name, run.target), ...event };
-  if (run.args !== undefined) payload.args = run.args.slice();
+  const noted = marks.get(run);
+  if (noted !== undefined) payload.elapsed = noted.elapsed;
+  if (run.args !== undefined) {
+    payload.args = run.args.slice();
+    if (run.plan.attributes !== undefined) payload.attributes = run.plan.attributes(run.args);
+  }
   if (run.plan.budget !== undefined) payload.budget = run.plan.budget;
   return payload;
 }
+
+/** Does anyone subscribe to a lifecycle channel? (Read only where `channels` exist.) */
+const listening = (): boolean => {
+  const { attempt, wait, giveup } = channels as NonNullable<typeof channels>;
+  return attempt.hasSubscribers || wait.hasSubscribers || giveup.hasSubscribers;
+};
 
 /** A listener that publishes its stage's events on `channel`, while it has subscribers. */
 function publisher(channel: Channel): Listener {
@@ -198,9 +274,25 @@ function publisher(channel: Channel): Listener {
   };
 }
 
+/** The publisher of attempts' ends: the message has the attempt's `duration`. */
+function attemptPublisher(channel: Channel): Listener {
+  return {
+    active: listening,
+    on: (run, event) => {
+      const duration = markEnd(run);
+      if (!channel.hasSubscribers) return undefined;
+      const payload = telemetryPayload(run, event);
+      if (duration !== undefined) payload.duration = duration;
+      channel.publish(payload);
+      return undefined;
+    },
+  };
+}
+
 /** The publishers, by stage; none where the runtime has no channels. @internal */
 export const publishers = channels && {
-  attemptEnd: publisher(channels.attempt),
+  beforeAttempt: { active: listening, on: markAttempt } satisfies Listener,
+  attemptEnd: attemptPublisher(channels.attempt),
   backoff: publisher(channels.wait),
   giveup: publisher(channels.giveup),
 };

@@ -36,6 +36,8 @@ export interface PlanRequest {
   readonly blockForm: boolean;
   /** The twin's default clock: the system's, with only what the twin uses. */
   readonly clock: Clock;
+  /** An add-on's attributes of a call, for telemetry (`retryFetch`: the method and the server). */
+  readonly attributes?: Plan['attributes'];
 }
 
 /** A lazy option is a function without parameters (`fn.length === 0`). */
@@ -489,6 +491,7 @@ export function makePlan(request: PlanRequest): Plan {
     predicate,
     on,
     around: tracer,
+    attributes: request.attributes,
     keepsOutcome:
       predicate !== undefined &&
       // Stryker disable next-line OptionalChaining: in Node the give-up stage always has its publisher
@@ -500,7 +503,8 @@ export function makePlan(request: PlanRequest): Plan {
       kept.signal === undefined &&
       !(request.blockForm && !request.sync) &&
       on.request === undefined &&
-      on.beforeAttempt === undefined,
+      // Stryker disable next-line ArrayDeclaration,MethodExpression: in Node the publisher is on this stage; the drivers skip the fast path while it is active
+      (on.beforeAttempt ?? []).every(isPublisher),
     // Stryker disable next-line BooleanLiteral,ConditionalExpression: `false` only turns the fast path off
     inlineSuccess:
       predicate === undefined &&

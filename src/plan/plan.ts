@@ -42,6 +42,13 @@ export interface Plan extends KeptOptions {
   readonly predicate: Callback | undefined;
   /** The listeners of each stage of the lifecycle: handlers, log lines, budget hooks, telemetry. */
   readonly on: Stages;
+  /**
+   * The attributes an add-on gives each call's telemetry messages, from its arguments (`retryFetch`:
+   * `http.request.method`, `server.address`); read only while someone subscribes.
+   */
+  readonly attributes:
+    | ((args: readonly unknown[]) => Readonly<Record<string, string | number>>)
+    | undefined;
   /** Wraps each call, while it says it is active: the `call` tracing channel. */
   readonly around: Around | undefined;
   /**
@@ -53,9 +60,10 @@ export interface Plan extends KeptOptions {
   /** The block form (`retryContext`): its details have no target or args. */
   readonly blockForm: boolean;
   /**
-   * Nothing runs before an attempt but its timer (no listener on `request` or `beforeAttempt`, no
-   * signal, not the async block form): the driver may make the first attempt itself, outside the
-   * loop, with its guard when the plan is `guarded` (a `timeout`).
+   * Nothing runs before an attempt but its timer (no listener on `request`, none but publishers on
+   * `beforeAttempt`, no signal, not the async block form): the driver may make the first attempt
+   * itself, outside the loop, with its guard when the plan is `guarded` (a `timeout`), while no
+   * publisher of `beforeAttempt` is active.
    */
   readonly inlineFirstAttempt: boolean;
   /**

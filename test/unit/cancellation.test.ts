@@ -230,6 +230,24 @@ describe('what an abort leaves behind', () => {
     ]);
   });
 
+  it('an error it does not retry, once aborted, ends the call as aborted too: every abort gives up', async () => {
+    const controller = new AbortController();
+    const onGiveup = vi.fn();
+    const wrapped = onException(constant, TypeError, {
+      clock: new VirtualClock(),
+      signal: controller.signal,
+      logger: null,
+      onGiveup,
+    })(async () => {
+      controller.abort();
+      // What fetch does: it rejects with the abort reason, an AbortError, not a TypeError.
+      throw controller.signal.reason;
+    });
+    await expect(wrapped()).rejects.toBe(controller.signal.reason);
+    expect(onGiveup).toHaveBeenCalledTimes(1);
+    expect(onGiveup).toHaveBeenCalledWith(expect.objectContaining({ tries: 1, reason: 'aborted' }));
+  });
+
   it('a predicate twin gives up on an abort with the last value, not an exception', async () => {
     const controller = new AbortController();
     const onGiveup = vi.fn();

@@ -306,9 +306,10 @@ describe('the fast path of a first attempt that succeeds', () => {
           target: expect.any(Function),
           args: [2],
           tries: 1,
-          elapsed: 0,
+          elapsed: expect.any(Number),
           value: 4,
           outcome: 'success',
+          duration: expect.any(Number),
         },
         {
           name: 'quickSync',
@@ -318,6 +319,7 @@ describe('the fast path of a first attempt that succeeds', () => {
           elapsed: expect.any(Number),
           value: 6,
           outcome: 'success',
+          duration: expect.any(Number),
         },
       ]);
     } finally {
@@ -497,5 +499,125 @@ describe('what a message leaves out', () => {
       tracing.unsubscribe(handlers);
     }
     expect(seen).toEqual([['original'], ['original'], ['original']]);
+  });
+});
+
+describe('times in the messages: the call’s clock, read while someone subscribes', () => {
+  /** A target that takes `took[i]` seconds of `clock` on its i-th attempt and fails but the last. */
+  function timedAttempts(clock: FakeClock, took: number[]) {
+    let calls = 0;
+    return async function slow() {
+      clock.advance(took[calls] ?? 0);
+      calls += 1;
+      if (calls < took.length) throw new TypeError(`fail ${calls}`);
+      return calls;
+    };
+  }
+
+  it('elapsed and each attempt’s duration, with nothing else reading the clock', async () => {
+    listener = listen();
+    const clock = new FakeClock();
+    clock.time = 100;
+    // No handler, maxTime or giveup: the loop itself never reads this clock.
+    const call = onException(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock,
+      interval: 1,
+    })(timedAttempts(clock, [0, 0.5, 2]));
+    expect(await call()).toBe(3);
+    const attempts = listener.of('attempt');
+    expect(attempts.map((m) => [m.tries, m.elapsed, m.duration, m.outcome])).toEqual([
+      [1, 0, 0, 'failure'],
+      [2, 1.5, 0.5, 'failure'],
+      [3, 4.5, 2, 'success'],
+    ]);
+    expect(listener.of('wait').map((m) => m.elapsed)).toEqual([0, 1.5]);
+  });
+
+  it('the same figures where the plan reads the clock itself (maxTime)', async () => {
+    listener = listen();
+    const clock = new FakeClock();
+    const call = onException(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock,
+      interval: 1,
+      maxTime: 60,
+    })(timedAttempts(clock, [0.25, 3]));
+    expect(await call()).toBe(2);
+    expect(listener.of('attempt').map((m) => [m.elapsed, m.duration])).toEqual([
+      [0.25, 0.25],
+      [4.25, 3],
+    ]);
+  });
+
+  it('a give-up’s elapsed is the last attempt’s end', async () => {
+    listener = listen();
+    const clock = new FakeClock();
+    const call = onException(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock,
+      interval: 2,
+      maxTries: 2,
+    })(timedAttempts(clock, [1, 1, 1]));
+    await expect(call()).rejects.toThrow('fail 2');
+    expect(listener.of('giveup').map((m) => [m.reason, m.elapsed])).toEqual([['maxTries', 4]]);
+  });
+
+  it('the sync twins too', () => {
+    listener = listen();
+    const clock = new FakeClock();
+    let calls = 0;
+    const call = onExceptionSync(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock,
+      interval: 1,
+    })(() => {
+      clock.advance(0.5);
+      calls += 1;
+      if (calls < 2) throw new TypeError('once');
+      return calls;
+    });
+    expect(call()).toBe(2);
+    expect(listener.of('attempt').map((m) => [m.elapsed, m.duration])).toEqual([
+      [0.5, 0.5],
+      [2, 0.5],
+    ]);
+  });
+
+  it('without a subscriber the loop reads no clock; a clock that fails leaves the times out', async () => {
+    const clock = new FakeClock();
+    const call = onException(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock,
+      interval: 1,
+    })(timedAttempts(clock, [0, 0]));
+    expect(await call()).toBe(2);
+    expect(clock.reads).toBe(0);
+    listener = listen();
+    const broken = {
+      ...clock,
+      sleep: (s: number) => clock.sleep(s),
+      sleepSync: (s: number) => clock.sleepSync(s),
+      now: () => {
+        throw new Error('clock down');
+      },
+    };
+    const failing = onException(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock: broken,
+      interval: 1,
+    })(timedAttempts(clock, [0, 0]));
+    expect(await failing()).toBe(2);
+    const attempts = listener.of('attempt');
+    expect(attempts.map((m) => [m.elapsed, 'duration' in m])).toEqual([
+      [0, false],
+      [0, false],
+    ]);
   });
 });
