@@ -160,6 +160,40 @@ function describeRequest(input: RequestInfo | URL, init: RequestInit | undefined
   return { method, url };
 }
 
+/** The methods HTTP's semantic conventions name; any other is reported as `_OTHER`. */
+const KNOWN_METHODS = new Set([
+  'CONNECT',
+  'DELETE',
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PATCH',
+  'POST',
+  'PUT',
+  'TRACE',
+  'QUERY',
+]);
+
+/**
+ * A request's attributes in telemetry, as OpenTelemetry's HTTP client conventions name them:
+ * `http.request.method`, `server.address` and `server.port` (the URL's, else its scheme's).
+ */
+function httpAttributes(args: readonly unknown[]): Record<string, string | number> {
+  const { method, url } = args[0] as Sent;
+  const attributes: Record<string, string | number> = {
+    'http.request.method': KNOWN_METHODS.has(method) ? method : '_OTHER',
+  };
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed !== undefined && parsed.hostname !== '') {
+    attributes['server.address'] = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = parsed.port === '' ? DEFAULT_PORTS[parsed.protocol] : Number(parsed.port);
+    if (port !== undefined) attributes['server.port'] = port;
+  }
+  return attributes;
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };
+
 function checkStatuses(value: Iterable<number> | undefined): ReadonlySet<number> {
   if (value === undefined) return new Set(STATUSES);
   if (typeof (value as Iterable<number>)?.[Symbol.iterator] !== 'function') {
@@ -277,6 +311,7 @@ export function retryFetch(options: RetryFetchOptions = {}): typeof fetch {
       sync: false,
       clock: waitingClock,
       blockForm: false,
+      attributes: httpAttributes,
     });
   // An `undefined` is as if left out: the default stands (an unbounded HTTP retry never is one).
   const retrying = plan(planOptions.maxTries === undefined ? 4 : planOptions.maxTries);

@@ -1,20 +1,24 @@
 /**
- * OpenTelemetry for backoff-ts (`backoff-ts/otel`): metrics and span events for every retrying
- * function, from the diagnostics channels the core publishes on. `@opentelemetry/api` (≥ 1.9) is
- * an optional peer dependency, imported by this module only.
+ * OpenTelemetry for backoff-ts (`backoff-ts/otel`): metrics and events for every retrying function,
+ * from the diagnostics channels the core publishes on. `@opentelemetry/api` (≥ 1.9) and
+ * `@opentelemetry/api-logs` are optional peer dependencies, imported by this module only.
  *
- * What a retrying call looks like in a trace: **events on the active span**, not a span of its own.
- * A retry loop usually wraps a client that already makes a span per request (HTTP, database), so a
- * span per call would double every one of them; each wait and the give-up become events of the span
- * the call runs in, and the client's spans of the attempts stay as they are.
+ * Set it up as any OpenTelemetry instrumentation: list a {@link BackoffInstrumentation} in
+ * `new NodeSDK({ instrumentations: [...] })` or `registerInstrumentations(...)`, which hand it the
+ * providers; or call {@link instrument}, in any order with `sdk.start()`.
+ *
+ * What a retrying call looks like in a trace: **log records correlated with the active span**, not
+ * a span of its own. A retry loop usually wraps a client that already makes a span per request
+ * (HTTP, database), so a span per call would double every one of them; each wait and the give-up
+ * become events of the span the call runs in, emitted through the Logs API (OpenTelemetry's way
+ * for new code since span events were deprecated, OTEP 4430), or as span events on request.
  *
  * @example
  * ```ts
- * import { instrument } from 'backoff-ts/otel';
+ * import { NodeSDK } from '@opentelemetry/sdk-node';
+ * import { BackoffInstrumentation } from 'backoff-ts/otel';
  *
- * const stop = instrument(); // every retrying function, the global meter provider
- * // …
- * stop();
+ * new NodeSDK({ instrumentations: [new BackoffInstrumentation()] }).start();
  * ```
  *
  * @module
@@ -22,69 +26,81 @@
 
 import {
   type Attributes,
+  type Histogram,
+  type Meter,
   type MeterProvider,
   metrics,
   type ObservableCounter,
   type ObservableResult,
+  type TracerProvider,
   trace,
 } from '@opentelemetry/api';
+import { type Logger, type LoggerProvider, logs, SeverityNumber } from '@opentelemetry/api-logs';
 import { typeError } from './base/validate.js';
 import { renderOutcome, warn } from './listeners/logging.js';
 import {
   type AttemptMessage,
   CHANNELS,
+  type DiagnosticsChannel,
   diagnosticsChannel,
   type GiveupMessage,
   type MessageBase,
   type WaitMessage,
 } from './listeners/telemetry.js';
+import { VERSION } from './version.js';
 
-/** Options of {@link instrument}. */
-export interface InstrumentOptions {
-  /** Where the metrics go. @defaultValue the global meter provider (`metrics.getMeterProvider()`) */
+/** Options of {@link BackoffInstrumentation} and {@link instrument}. */
+export interface BackoffInstrumentationConfig {
+  /**
+   * Start recording when made (OpenTelemetry's `InstrumentationConfig.enabled`).
+   * @defaultValue `true`
+   */
+  readonly enabled?: boolean | undefined;
+  /**
+   * Where the metrics go. @defaultValue the one the SDK hands over (`setMeterProvider`), else the
+   * global meter provider, followed when it is set later
+   */
   readonly meterProvider?: MeterProvider | undefined;
+  /**
+   * Where the events go as log records. @defaultValue the one the SDK hands over
+   * (`setLoggerProvider`), else the global logger provider of `@opentelemetry/api-logs`
+   */
+  readonly loggerProvider?: LoggerProvider | undefined;
   /**
    * Which retrying operations to record, by their name (the `name` option, else the target's): per
    * decorator, without touching its options. @defaultValue all of them
    */
   readonly filter?: ((name: string | undefined) => boolean) | undefined;
-  /** Add `backoff.wait` and `backoff.giveup` events to the active span. @defaultValue `true` */
+  /** Emit `backoff.wait` and `backoff.giveup` as log records (Logs API). @defaultValue `true` */
+  readonly logEvents?: boolean | undefined;
+  /** Also add them as events of the active span, for backends that show only those. @defaultValue `false` */
   readonly spanEvents?: boolean | undefined;
 }
 
+/** The names this instrumentation records under: the meter's and the logger's. */
+const SCOPE = 'backoff-ts';
+/** The semantic conventions the attributes follow (`error.type`, `http.request.method`, `server.*`). */
+const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.26.0';
+
 /** Seconds: the waits of the built-in generators run from milliseconds to minutes. */
 const WAIT_BUCKETS = [0, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+/** Seconds, OpenTelemetry's advice for durations (`http.client.request.duration`), up to minutes. */
+const DURATION_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300,
+];
+/** Attempts per call. */
+const ATTEMPT_BUCKETS = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
 
 /**
- * Makes the subscribers of one `instrument()`: an error in one (the user's `filter`, say) would
- * reach the process as an uncaught exception (diagnostics_channel rethrows it on the next tick), so
- * it is reported once for them all, as a warning, and they go on.
- */
-function guards(): (handler: (message: unknown) => void) => (message: unknown) => void {
-  let reported = false;
-  return (handler) => (message) => {
-    try {
-      handler(message);
-    } catch (error) {
-      if (reported) return;
-      reported = true;
-      warn(
-        `backoff-ts/otel: recording failed (${renderOutcome(error)}); it goes on, and its later failures are not reported`,
-        'BackoffTelemetryWarning',
-        'BACKOFF_TS_TELEMETRY_FAILED',
-      );
-    }
-  };
-}
-
-/**
- * OpenTelemetry's `error.type`: the error's `name` (`TypeError`, `AttemptTimeoutError`, `HttpError`
- * …), else the class of a class instance, else `_OTHER` (a plain object's class, `Object`, names no
- * type of error).
+ * OpenTelemetry's `error.type`: for `retryFetch`'s `HttpError`, the status code (`"503"`), as the
+ * HTTP conventions say; else the error's `name` (`TypeError`, `AttemptTimeoutError` …), else the
+ * class of a class instance, else `_OTHER` (a plain object's class, `Object`, names no type of
+ * error).
  */
 function errorType(error: unknown): string {
   if (typeof error === 'object' && error !== null) {
-    const { name } = error as { name?: unknown };
+    const { name, status } = error as { name?: unknown; status?: unknown };
+    if (name === 'HttpError' && typeof status === 'number') return String(status);
     if (typeof name === 'string' && name !== '') return name;
     const constructorName = (error as { constructor?: { name?: unknown } }).constructor?.name;
     if (
@@ -97,9 +113,14 @@ function errorType(error: unknown): string {
   return '_OTHER';
 }
 
-/** The attributes every point and event has: the operation's name, and the failure's type. */
-function attributesOf(message: MessageBase & { exception?: unknown }): Attributes {
-  const attributes: Attributes = {};
+type Message = MessageBase & { readonly exception?: unknown };
+
+/**
+ * The attributes every point and event has: the operation's name, what the operation adds
+ * (`retryFetch`: method, server), and the failure's type.
+ */
+function attributesOf(message: Message): Attributes {
+  const attributes: Attributes = { ...message.attributes };
   if (message.name !== undefined) attributes['backoff.name'] = message.name;
   if ('exception' in message) attributes['error.type'] = errorType(message.exception);
   return attributes;
@@ -121,20 +142,24 @@ class Tally {
     counter.addCallback(this.#observe);
   }
 
-  /** Counts one, under the message's name and error type and `key: value`. */
-  add(message: MessageBase & { exception?: unknown }, key: string, value: string): void {
-    // Stryker disable next-line StringLiteral: any constant serves, as long as it is the same for every message
-    const type = 'exception' in message ? errorType(message.exception) : '';
-    // Stryker disable next-line StringLiteral: any constant serves for no name, as long as it is the same
-    const id = `${message.name ?? ''}\u0000${type}\u0000${value}`;
+  /** Counts one, under `attributes`, which `id` names. */
+  add(id: string, attributes: () => Attributes): void {
     const entry = this.#counts.get(id);
     if (entry !== undefined) entry.count += 1;
-    else this.#counts.set(id, { attributes: { ...attributesOf(message), [key]: value }, count: 1 });
+    else this.#counts.set(id, { attributes: attributes(), count: 1 });
   }
 
   stop(): void {
     this.#counter.removeCallback(this.#observe);
   }
+}
+
+/** What names a message's attributes in a tally: its name, error type and operation attributes. */
+function idOf(message: Message, value: string): string {
+  // Stryker disable next-line StringLiteral: any constants serve, as long as they are the same for every message
+  const type = 'exception' in message ? errorType(message.exception) : '';
+  const extra = message.attributes === undefined ? '' : JSON.stringify(message.attributes);
+  return `${message.name ?? ''}\u0000${type}\u0000${value}\u0000${extra}`;
 }
 
 /** The tokens left in a budget whose `state()` reports them (`tokenBucket`, `throttle`). */
@@ -144,93 +169,286 @@ function tokensOf(budget: unknown): number | undefined {
   return typeof tokens === 'number' ? tokens : undefined;
 }
 
+/** The instruments on one meter provider: made when it is first used, let go when it changes. */
+class Instruments {
+  readonly attempts: Tally;
+  readonly giveups: Tally;
+  readonly waits: Histogram;
+  readonly attemptDuration: Histogram;
+  readonly callDuration: Histogram;
+  readonly callAttempts: Histogram;
+  readonly #stopTokens: () => void;
+
+  constructor(meter: Meter, observeTokens: (result: ObservableResult) => void) {
+    // Counted here and observed at each collection: the SDK's Counter.add costs about 1 µs a call
+    // (its attribute hashing; 1,000,000 adds with two attributes, Node 20), which every call whose
+    // first attempt succeeds would pay; a Map lookup costs a few tens of nanoseconds.
+    this.attempts = new Tally(
+      meter.createObservableCounter('backoff.attempts', {
+        unit: '{attempt}',
+        description: 'Attempts of retrying operations, by outcome.',
+      }),
+    );
+    this.giveups = new Tally(
+      meter.createObservableCounter('backoff.giveups', {
+        unit: '{giveup}',
+        description: 'Retrying operations that gave up, by reason.',
+      }),
+    );
+    this.waits = meter.createHistogram('backoff.wait.duration', {
+      unit: 's',
+      description: 'Waits before a retry.',
+      advice: { explicitBucketBoundaries: WAIT_BUCKETS },
+    });
+    this.attemptDuration = meter.createHistogram('backoff.attempt.duration', {
+      unit: 's',
+      description: 'Attempts of retrying operations, by outcome and attempt number.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    });
+    this.callDuration = meter.createHistogram('backoff.call.duration', {
+      unit: 's',
+      description: 'Calls of retrying operations, retries and waits included, by outcome.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    });
+    this.callAttempts = meter.createHistogram('backoff.call.attempts', {
+      unit: '{attempt}',
+      description: 'Attempts per call of a retrying operation.',
+      advice: { explicitBucketBoundaries: ATTEMPT_BUCKETS },
+    });
+    const tokens = meter.createObservableGauge('backoff.budget.tokens', {
+      unit: '{token}',
+      description: 'Tokens left in the retry budget of an operation.',
+    });
+    tokens.addCallback(observeTokens);
+    this.#stopTokens = () => tokens.removeCallback(observeTokens);
+  }
+
+  stop(): void {
+    this.attempts.stop();
+    this.giveups.stop();
+    this.#stopTokens();
+  }
+}
+
+/** How a call ended, for `backoff.call.duration` and `backoff.call.attempts`. */
+type CallOutcome = 'success' | 'giveup' | 'error';
+
+/** The one instrumentation recording now: a second would count everything twice. */
+let recording: BackoffInstrumentation | undefined;
+
 /**
- * Records every retrying function's attempts, waits and give-ups with OpenTelemetry: one call, for
- * all decorators and block forms (the `filter` option narrows it to some). Metrics, on the meter
- * `backoff-ts`:
+ * backoff-ts as an OpenTelemetry instrumentation: it has the shape of
+ * `@opentelemetry/instrumentation`'s `Instrumentation` (name, version, `enable`, `disable`, the
+ * provider setters, `getConfig`, `setConfig`), without depending on that package, which patches
+ * modules and would weigh more than this whole subpath: there is nothing to patch, the core
+ * publishes on diagnostics channels.
  *
- * - `backoff.attempts` (counter, `{attempt}`): attributes `backoff.name`, `backoff.outcome`
- *   (`success`, `failure`: retryable, `error`: not retried) and `error.type`.
+ * Metrics, on the meter `backoff-ts` (with its version and schema URL):
+ *
+ * - `backoff.attempts` (counter, `{attempt}`): `backoff.name`, `backoff.outcome` (`success`,
+ *   `failure`: retryable, `error`: not retried) and `error.type`.
+ * - `backoff.attempt.duration` (histogram, `s`): each attempt; `backoff.name`, `backoff.outcome`,
+ *   `backoff.attempt` (its number, from 1), `error.type`.
+ * - `backoff.call.duration` (histogram, `s`): each call, from its start to its last attempt's end,
+ *   waits included; `backoff.name`, `backoff.outcome` (`success`, `giveup`, `error`),
+ *   `backoff.giveup.reason`, `error.type`.
+ * - `backoff.call.attempts` (histogram, `{attempt}`): attempts per call, same attributes.
  * - `backoff.wait.duration` (histogram, `s`): each wait; `backoff.name`, `error.type`.
  * - `backoff.giveups` (counter, `{giveup}`): `backoff.name`, `backoff.giveup.reason`, `error.type`.
  * - `backoff.budget.tokens` (gauge, `{token}`): the tokens left in each retry budget seen (those whose
  *   `state()` reports tokens), by `backoff.name`.
  *
- * Span events on the active span: `backoff.wait` (`backoff.attempt`, `backoff.wait.duration`,
- * `error.type`, `exception.message`) and `backoff.giveup` (`backoff.attempt`,
- * `backoff.giveup.reason`, `error.type`, `exception.message`).
+ * `retryFetch`'s points also have `http.request.method`, `server.address` and `server.port`, and
+ * its `error.type` is the status code of an `HttpError`.
  *
- * @param options - the meter provider, a filter by name, span events on or off
- * @returns a function that stops the recording
- * @throws `TypeError` where the runtime has no `node:diagnostics_channel`
+ * Events, as log records correlated with the active span (and, with `spanEvents`, as events of
+ * that span): `backoff.wait` (`backoff.attempt`, `backoff.wait.duration`, `error.type`,
+ * `exception.message`; severity INFO) and `backoff.giveup` (`backoff.attempt`,
+ * `backoff.giveup.reason`, `error.type`, `exception.message`; severity WARN).
+ *
+ * One instrumentation records at a time: enabling a second throws, rather than count twice.
+ *
  * @example
  * ```ts
- * import { instrument } from 'backoff-ts/otel';
+ * import { registerInstrumentations } from '@opentelemetry/instrumentation';
+ * import { BackoffInstrumentation } from 'backoff-ts/otel';
  *
- * const stop = instrument({ filter: (name) => name?.startsWith('billing.') === true });
+ * registerInstrumentations({ instrumentations: [new BackoffInstrumentation({ spanEvents: true })] });
  * ```
  */
-export function instrument(options: InstrumentOptions = {}): () => void {
-  const { filter, spanEvents = true } = options;
-  if (filter !== undefined && typeof filter !== 'function') {
-    throw typeError('filter', 'a function', filter);
+export class BackoffInstrumentation {
+  /** The instrumentation's name: `backoff-ts`. */
+  readonly instrumentationName: string = SCOPE;
+  /** The version of backoff-ts. */
+  readonly instrumentationVersion: string = VERSION;
+  #config: BackoffInstrumentationConfig;
+  #meterProvider: MeterProvider | undefined;
+  #loggerProvider: LoggerProvider | undefined;
+  /** The channels, while enabled. */
+  #dc: DiagnosticsChannel | undefined;
+  #instruments: { provider: MeterProvider; instruments: Instruments } | undefined;
+  #logger: { provider: LoggerProvider | undefined; logger: Logger } | undefined;
+  /** The budget each operation used last; weakly held, so that recording keeps no budget alive. */
+  readonly #budgets = new Map<string | undefined, WeakRef<object>>();
+  #reported = false;
+
+  /**
+   * @param config - the providers, a filter by name, which events; see {@link BackoffInstrumentationConfig}
+   * @throws `TypeError` for an option of the wrong type; `Error` if enabled while another records
+   */
+  constructor(config: BackoffInstrumentationConfig = {}) {
+    this.#config = checkConfig(config);
+    this.#meterProvider = config.meterProvider;
+    this.#loggerProvider = config.loggerProvider;
+    if (this.#config.enabled !== false) this.enable();
   }
-  const dc = diagnosticsChannel();
-  if (dc === undefined) {
-    throw new TypeError(
-      'backoff-ts/otel needs node:diagnostics_channel (process.getBuiltinModule: Node >= 20.16, Bun, Deno); this runtime has none',
-    );
+
+  /**
+   * Starts recording: subscribes to the channels. Enabling it again does nothing.
+   * @throws `Error` while another instrumentation of backoff-ts records; `TypeError` where the
+   * runtime has no `node:diagnostics_channel`
+   */
+  enable(): void {
+    if (recording === this) return;
+    if (recording !== undefined) {
+      throw new Error(
+        'backoff-ts/otel is already recording (instrument() or a BackoffInstrumentation): a second would count every attempt twice; disable the first',
+      );
+    }
+    const dc = diagnosticsChannel();
+    if (dc === undefined) {
+      throw new TypeError(
+        'backoff-ts/otel needs node:diagnostics_channel (process.getBuiltinModule: Node >= 20.16, Bun, Deno); this runtime has none',
+      );
+    }
+    recording = this;
+    this.#dc = dc;
+    dc.subscribe(CHANNELS.attempt, this.#onAttempt);
+    dc.subscribe(CHANNELS.wait, this.#onWait);
+    dc.subscribe(CHANNELS.giveup, this.#onGiveup);
   }
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter('backoff-ts');
-  // Counted here and observed at each collection: the SDK's Counter.add costs about 1 µs a call
-  // (its attribute hashing; 1,000,000 adds with two attributes, Node 20), which every call whose
-  // first attempt succeeds would pay; a Map lookup costs a few tens of nanoseconds.
-  const attempts = new Tally(
-    meter.createObservableCounter('backoff.attempts', {
-      unit: '{attempt}',
-      description: 'Attempts of retrying operations, by outcome.',
-    }),
-  );
-  const waits = meter.createHistogram('backoff.wait.duration', {
-    unit: 's',
-    description: 'Waits before a retry.',
-    advice: { explicitBucketBoundaries: WAIT_BUCKETS },
-  });
-  const giveups = new Tally(
-    meter.createObservableCounter('backoff.giveups', {
-      unit: '{giveup}',
-      description: 'Retrying operations that gave up, by reason.',
-    }),
-  );
-  const tokens = meter.createObservableGauge('backoff.budget.tokens', {
-    unit: '{token}',
-    description: 'Tokens left in the retry budget of an operation.',
-  });
-  // The budget each operation used last; weakly held, so an instrument keeps no budget alive.
-  const budgets = new Map<string | undefined, WeakRef<object>>();
-  const observeTokens = (result: ObservableResult): void => {
-    for (const [name, ref] of budgets) {
+
+  /** Stops recording. Disabling it again does nothing. */
+  disable(): void {
+    const dc = this.#dc;
+    if (dc === undefined) return;
+    dc.unsubscribe(CHANNELS.attempt, this.#onAttempt);
+    dc.unsubscribe(CHANNELS.wait, this.#onWait);
+    dc.unsubscribe(CHANNELS.giveup, this.#onGiveup);
+    this.#instruments?.instruments.stop();
+    this.#instruments = undefined;
+    this.#dc = undefined;
+    if (recording === this) recording = undefined;
+  }
+
+  /** Spans are the clients' own: backoff-ts makes none, and needs no tracer. */
+  setTracerProvider(_tracerProvider: TracerProvider): void {}
+
+  /** Where the metrics go from now on (the SDK calls it as it starts). */
+  setMeterProvider(meterProvider: MeterProvider): void {
+    this.#meterProvider = meterProvider;
+  }
+
+  /** Where the events go from now on (the SDK calls it as it starts). */
+  setLoggerProvider(loggerProvider: LoggerProvider): void {
+    this.#loggerProvider = loggerProvider;
+  }
+
+  /** The configuration, with `enabled` saying whether it records. */
+  getConfig(): BackoffInstrumentationConfig {
+    return { ...this.#config, enabled: this.#dc !== undefined };
+  }
+
+  /** Replaces the configuration (filter, events); the providers and `enabled` are set by their own methods. */
+  setConfig(config: BackoffInstrumentationConfig = {}): void {
+    this.#config = checkConfig(config);
+  }
+
+  /** The instruments on the meter provider in use: the one given, else the global one as it is now. */
+  #metrics(): Instruments {
+    const provider = this.#meterProvider ?? metrics.getMeterProvider();
+    if (this.#instruments?.provider !== provider) {
+      // @opentelemetry/api has no proxy meter provider: instruments made before the SDK set its
+      // provider would record nothing, so they are made again on the provider set later.
+      this.#instruments?.instruments.stop();
+      const meter = provider.getMeter(SCOPE, VERSION, { schemaUrl: SCHEMA_URL });
+      this.#instruments = { provider, instruments: new Instruments(meter, this.#observeTokens) };
+    }
+    return this.#instruments.instruments;
+  }
+
+  /** The logger of the events: on the provider given, else the global one (a proxy, set later). */
+  #events(): Logger {
+    const provider = this.#loggerProvider;
+    if (this.#logger === undefined || this.#logger.provider !== provider) {
+      const options = { schemaUrl: SCHEMA_URL };
+      const logger =
+        provider === undefined
+          ? logs.getLogger(SCOPE, VERSION, options)
+          : provider.getLogger(SCOPE, VERSION, options);
+      this.#logger = { provider, logger };
+    }
+    return this.#logger.logger;
+  }
+
+  readonly #observeTokens = (result: ObservableResult): void => {
+    for (const [name, ref] of this.#budgets) {
       const budget = ref.deref();
       const left = budget === undefined ? undefined : tokensOf(budget);
-      if (left === undefined) budgets.delete(name);
+      if (left === undefined) this.#budgets.delete(name);
       else result.observe(left, name === undefined ? {} : { 'backoff.name': name });
     }
   };
-  tokens.addCallback(observeTokens);
 
   /** Lets in a message the filter accepts, noting its operation's budget for the tokens gauge. */
-  const admit = (message: MessageBase): boolean => {
+  #admit(message: MessageBase): boolean {
+    const { filter } = this.#config;
     if (filter !== undefined && !filter(message.name)) return false;
     const { budget } = message;
     if (typeof budget === 'object' && budget !== null && tokensOf(budget) !== undefined) {
-      budgets.set(message.name, new WeakRef(budget));
+      this.#budgets.set(message.name, new WeakRef(budget));
     }
     return true;
-  };
-  const event = (name: string, message: WaitMessage | GiveupMessage, extra: Attributes): void => {
-    if (!spanEvents) return;
-    const span = trace.getActiveSpan();
-    if (span === undefined) return;
+  }
+
+  /**
+   * Runs one subscriber: an error in it (the user's `filter`, say) would reach the process as an
+   * uncaught exception (diagnostics_channel rethrows it on the next tick), so it is reported once,
+   * as a warning, and recording goes on.
+   */
+  #guard(record: () => void): void {
+    try {
+      record();
+    } catch (error) {
+      if (this.#reported) return;
+      this.#reported = true;
+      warn(
+        `backoff-ts/otel: recording failed (${renderOutcome(error)}); it goes on, and its later failures are not reported`,
+        'BackoffTelemetryWarning',
+        'BACKOFF_TS_TELEMETRY_FAILED',
+      );
+    }
+  }
+
+  /** Records a call's end: its duration (from its start to its last attempt's end) and attempts. */
+  #endCall(message: Message, outcome: CallOutcome, reason?: string): void {
+    const instruments = this.#metrics();
+    const attributes = attributesOf(message);
+    attributes['backoff.outcome'] = outcome;
+    if (reason !== undefined) attributes['backoff.giveup.reason'] = reason;
+    instruments.callDuration.record(message.elapsed, attributes);
+    instruments.callAttempts.record(message.tries, attributes);
+  }
+
+  /** Emits an event as a log record and, with `spanEvents`, on the active span. */
+  #event(
+    name: string,
+    severity: SeverityNumber,
+    message: WaitMessage | GiveupMessage,
+    extra: Attributes,
+  ): void {
+    const { logEvents = true, spanEvents = false } = this.#config;
+    if (!logEvents && !spanEvents) return;
     const attributes: Attributes = {
       ...attributesOf(message),
       'backoff.attempt': message.tries,
@@ -241,37 +459,97 @@ export function instrument(options: InstrumentOptions = {}): () => void {
       const text = (message.exception as { message?: unknown } | null)?.message;
       if (typeof text === 'string') attributes['exception.message'] = text;
     }
-    span.addEvent(name, attributes);
-  };
+    if (logEvents) {
+      this.#events().emit({
+        eventName: name,
+        severityNumber: severity,
+        severityText: SeverityNumber[severity],
+        attributes,
+      });
+    }
+    if (spanEvents) trace.getActiveSpan()?.addEvent(name, attributes);
+  }
 
-  const guarded = guards();
-  const onAttempt = guarded((raw) => {
-    const message = raw as AttemptMessage;
-    if (!admit(message)) return;
-    attempts.add(message, 'backoff.outcome', message.outcome);
-  });
-  const onWait = guarded((raw) => {
-    const message = raw as WaitMessage;
-    if (!admit(message)) return;
-    waits.record(message.wait, attributesOf(message));
-    event('backoff.wait', message, { 'backoff.wait.duration': message.wait });
-  });
-  const onGiveup = guarded((raw) => {
-    const message = raw as GiveupMessage;
-    if (!admit(message)) return;
-    giveups.add(message, 'backoff.giveup.reason', message.reason);
-    event('backoff.giveup', message, { 'backoff.giveup.reason': message.reason });
-  });
-  dc.subscribe(CHANNELS.attempt, onAttempt);
-  dc.subscribe(CHANNELS.wait, onWait);
-  dc.subscribe(CHANNELS.giveup, onGiveup);
-  // Stopping twice is harmless: unsubscribing and removing a callback that is gone do nothing.
-  return () => {
-    dc.unsubscribe(CHANNELS.attempt, onAttempt);
-    dc.unsubscribe(CHANNELS.wait, onWait);
-    dc.unsubscribe(CHANNELS.giveup, onGiveup);
-    tokens.removeCallback(observeTokens);
-    attempts.stop();
-    giveups.stop();
-  };
+  readonly #onAttempt = (raw: unknown): void =>
+    this.#guard(() => {
+      const message = raw as AttemptMessage;
+      if (!this.#admit(message)) return;
+      const instruments = this.#metrics();
+      instruments.attempts.add(idOf(message, message.outcome), () => ({
+        ...attributesOf(message),
+        'backoff.outcome': message.outcome,
+      }));
+      if (message.duration !== undefined) {
+        const attributes = attributesOf(message);
+        attributes['backoff.outcome'] = message.outcome;
+        attributes['backoff.attempt'] = message.tries;
+        instruments.attemptDuration.record(message.duration, attributes);
+      }
+      // A failure is followed by a wait or a give-up; the other outcomes end the call.
+      if (message.outcome !== 'failure') this.#endCall(message, message.outcome);
+    });
+
+  readonly #onWait = (raw: unknown): void =>
+    this.#guard(() => {
+      const message = raw as WaitMessage;
+      if (!this.#admit(message)) return;
+      this.#metrics().waits.record(message.wait, attributesOf(message));
+      this.#event('backoff.wait', SeverityNumber.INFO, message, {
+        'backoff.wait.duration': message.wait,
+      });
+    });
+
+  readonly #onGiveup = (raw: unknown): void =>
+    this.#guard(() => {
+      const message = raw as GiveupMessage;
+      if (!this.#admit(message)) return;
+      this.#metrics().giveups.add(idOf(message, message.reason), () => ({
+        ...attributesOf(message),
+        'backoff.giveup.reason': message.reason,
+      }));
+      this.#endCall(message, 'giveup', message.reason);
+      this.#event('backoff.giveup', SeverityNumber.WARN, message, {
+        'backoff.giveup.reason': message.reason,
+      });
+    });
 }
+
+/** Checks the options that are not providers; returns them as given. */
+function checkConfig(config: BackoffInstrumentationConfig): BackoffInstrumentationConfig {
+  if (typeof config !== 'object' || config === null) {
+    throw typeError('options', 'an options object', config);
+  }
+  const { filter, logEvents, spanEvents, enabled } = config;
+  if (filter !== undefined && typeof filter !== 'function') {
+    throw typeError('filter', 'a function', filter);
+  }
+  for (const [name, value] of Object.entries({ logEvents, spanEvents, enabled })) {
+    if (value !== undefined && typeof value !== 'boolean')
+      throw typeError(name, 'a boolean', value);
+  }
+  return config;
+}
+
+/**
+ * Records every retrying function's attempts, waits and give-ups with OpenTelemetry, from now on:
+ * a {@link BackoffInstrumentation}, enabled. Called before `sdk.start()` or after, it records to
+ * the global meter and logger providers as they are when each point is recorded.
+ *
+ * @param options - the providers, a filter by name, which events
+ * @returns a function that stops the recording (calling it again does nothing)
+ * @throws `Error` while another instrumentation of backoff-ts records; `TypeError` for a bad option
+ * or where the runtime has no `node:diagnostics_channel`
+ * @example
+ * ```ts
+ * import { instrument } from 'backoff-ts/otel';
+ *
+ * const stop = instrument({ filter: (name) => name?.startsWith('billing.') === true });
+ * ```
+ */
+export function instrument(options: InstrumentOptions = {}): () => void {
+  const instrumentation = new BackoffInstrumentation({ ...checkConfig(options), enabled: true });
+  return () => instrumentation.disable();
+}
+
+/** Options of {@link instrument}: those of {@link BackoffInstrumentation} but `enabled`. */
+export type InstrumentOptions = Omit<BackoffInstrumentationConfig, 'enabled'>;

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { createRequire } from 'node:module';
 import type { parseArgs } from 'node:util';
+import { VERSION } from '../version.js';
 import { equalJitter, fullJitter, randomJitter } from '../waits/jitter.js';
 import { constant, decay, expo, fibo } from '../waits/wait-gen.js';
 
@@ -190,6 +190,5 @@ export function describeOptionError(error: unknown): string {
   );
 }
 
-/** The package version, read only for `--version` (so that Deno needs no read permission otherwise). */
-export const version = (): string =>
-  (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+/** The package version, for `--version`. */
+export const version = (): string => VERSION;

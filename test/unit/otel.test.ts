@@ -2,10 +2,17 @@
 // metrics with the in-memory metric exporter.
 
 import diagnostics from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { context, metrics as globalMetrics, trace } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
 import {
   AggregationTemporality,
   DataPointType,
@@ -20,6 +27,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { retryFetch } from '../../src/fetch.js';
 import {
   AttemptTimeoutError,
   CHANNELS,
@@ -30,15 +38,25 @@ import {
   retryContext,
   tokenBucket,
 } from '../../src/index.js';
-import { instrument } from '../../src/otel.js';
+import { BackoffInstrumentation, instrument } from '../../src/otel.js';
 import { VirtualClock } from '../../src/testing.js';
-import { quiet } from '../helpers.js';
+import { FakeClock, quiet } from '../helpers.js';
+
+const packageVersion = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 const spans = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({
   spanProcessors: [new SimpleSpanProcessor(spans)],
 });
 const tracer = tracerProvider.getTracer('test');
+const logRecords = new InMemoryLogRecordExporter();
+const loggerProvider = new LoggerProvider({
+  processors: [new SimpleLogRecordProcessor({ exporter: logRecords })],
+});
 let exporter: InMemoryMetricExporter;
 let reader: PeriodicExportingMetricReader;
 let meterProvider: MeterProvider;
@@ -54,11 +72,13 @@ beforeEach(() => {
   exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   meterProvider = new MeterProvider({ readers: [reader] });
-  stop = instrument({ meterProvider });
+  // Span events too: most tests read the events off the span they ran in.
+  stop = instrument({ meterProvider, loggerProvider, spanEvents: true });
 });
 afterEach(async () => {
   stop();
   spans.reset();
+  logRecords.reset();
   await meterProvider.shutdown();
 });
 
@@ -347,7 +367,11 @@ describe('what each metric and event says, pinned', () => {
     await reader.forceFlush();
     const [resource] = exporter.getMetrics();
     const [scope] = resource?.scopeMetrics ?? [];
-    expect(scope?.scope.name).toBe('backoff-ts');
+    expect(scope?.scope).toEqual({
+      name: 'backoff-ts',
+      version: packageVersion,
+      schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+    });
     const descriptors = Object.fromEntries(
       (scope?.metrics ?? []).map(({ descriptor }) => [
         descriptor.name,
@@ -359,6 +383,15 @@ describe('what each metric and event says, pinned', () => {
       'backoff.wait.duration': ['s', 'Waits before a retry.'],
       'backoff.giveups': ['{giveup}', 'Retrying operations that gave up, by reason.'],
       'backoff.budget.tokens': ['{token}', 'Tokens left in the retry budget of an operation.'],
+      'backoff.attempt.duration': [
+        's',
+        'Attempts of retrying operations, by outcome and attempt number.',
+      ],
+      'backoff.call.duration': [
+        's',
+        'Calls of retrying operations, retries and waits included, by outcome.',
+      ],
+      'backoff.call.attempts': ['{attempt}', 'Attempts per call of a retrying operation.'],
     });
     const waits = (scope?.metrics ?? []).find(
       ({ descriptor }) => descriptor.name === 'backoff.wait.duration',
@@ -576,6 +609,7 @@ describe('how points are kept apart, and what is left out', () => {
   });
 
   it('refuses to start where the runtime has no diagnostics channels', () => {
+    stop();
     const host = globalThis.process as { getBuiltinModule?: unknown };
     const original = host.getBuiltinModule;
     host.getBuiltinModule = () => undefined;
@@ -748,5 +782,353 @@ describe('filter, on every kind of point and event', () => {
     for (const name of ['backoff.attempts', 'backoff.wait.duration', 'backoff.giveups']) {
       expect(byName.get(name)?.dataPoints ?? []).toEqual([]);
     }
+  });
+});
+
+describe('durations, in seconds of the call’s clock', () => {
+  /** A target taking `took[i]` seconds of `clock` on attempt i, failing with `errors[i]` if set. */
+  function scripted(clock: FakeClock, took: number[], errors: unknown[]) {
+    let calls = 0;
+    return async function job() {
+      clock.advance(took[calls] ?? 0);
+      const error = errors[calls];
+      calls += 1;
+      if (error !== undefined) throw error;
+      return calls;
+    };
+  }
+  /** Each histogram point as [attributes, count, sum]. */
+  const histogram = (metric: MetricData | undefined) =>
+    (metric?.dataPoints ?? []).map((point) => {
+      const { count, sum } = point.value as { count: number; sum: number };
+      return [point.attributes, count, sum];
+    });
+
+  it('each attempt’s duration by outcome and number; the call’s duration and attempts', async () => {
+    const clock = new FakeClock();
+    const failure = new TypeError('busy');
+    const job = onException(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock,
+      interval: 2,
+    })(scripted(clock, [0.5, 0.25, 1], [failure, failure]));
+    expect(await job()).toBe(3);
+    const metrics = await collected();
+    expect(histogram(metrics.get('backoff.attempt.duration'))).toEqual([
+      [
+        {
+          'backoff.name': 'job',
+          'error.type': 'TypeError',
+          'backoff.outcome': 'failure',
+          'backoff.attempt': 1,
+        },
+        1,
+        0.5,
+      ],
+      [
+        {
+          'backoff.name': 'job',
+          'error.type': 'TypeError',
+          'backoff.outcome': 'failure',
+          'backoff.attempt': 2,
+        },
+        1,
+        0.25,
+      ],
+      [{ 'backoff.name': 'job', 'backoff.outcome': 'success', 'backoff.attempt': 3 }, 1, 1],
+    ]);
+    // 0.5 + 2 (wait) + 0.25 + 2 (wait) + 1
+    expect(histogram(metrics.get('backoff.call.duration'))).toEqual([
+      [{ 'backoff.name': 'job', 'backoff.outcome': 'success' }, 1, 5.75],
+    ]);
+    expect(histogram(metrics.get('backoff.call.attempts'))).toEqual([
+      [{ 'backoff.name': 'job', 'backoff.outcome': 'success' }, 1, 3],
+    ]);
+  });
+
+  it('every way a call ends is one call point: success, give-up, error, abort', async () => {
+    const clock = new FakeClock();
+    const options = { logger: null, jitter: null, clock, interval: 1 };
+    const busy = new TypeError('busy');
+    // success at once
+    await onException(constant, TypeError, { ...options, name: 'ok' })(scripted(clock, [1], []))();
+    // give-up: maxTries
+    await onException(constant, TypeError, { ...options, name: 'spent', maxTries: 2 })(
+      scripted(clock, [1, 1], [busy, busy]),
+    )().catch(() => {});
+    // an error it does not retry
+    await onException(constant, TypeError, { ...options, name: 'bug' })(
+      scripted(clock, [0.5], [new RangeError('bug')]),
+    )().catch(() => {});
+    // an abort during an attempt whose error it does not retry: aborted all the same
+    const controller = new AbortController();
+    await onException(constant, TypeError, {
+      ...options,
+      name: 'cancelled',
+      signal: controller.signal,
+    })(async () => {
+      clock.advance(2);
+      controller.abort();
+      throw controller.signal.reason;
+    })().catch(() => {});
+    const metrics = await collected();
+    expect(histogram(metrics.get('backoff.call.duration'))).toEqual([
+      [{ 'backoff.name': 'ok', 'backoff.outcome': 'success' }, 1, 1],
+      [
+        {
+          'backoff.name': 'spent',
+          'error.type': 'TypeError',
+          'backoff.outcome': 'giveup',
+          'backoff.giveup.reason': 'maxTries',
+        },
+        1,
+        3,
+      ],
+      [{ 'backoff.name': 'bug', 'error.type': 'RangeError', 'backoff.outcome': 'error' }, 1, 0.5],
+      [
+        {
+          'backoff.name': 'cancelled',
+          'error.type': 'AbortError',
+          'backoff.outcome': 'giveup',
+          'backoff.giveup.reason': 'aborted',
+        },
+        1,
+        2,
+      ],
+    ]);
+    expect(
+      points(metrics.get('backoff.giveups')).map(([attributes]) => attributes['backoff.name']),
+    ).toEqual(['spent', 'cancelled']);
+  });
+});
+
+describe('events as log records, the default', () => {
+  it('wait and give-up records on the logger backoff-ts, correlated with the active span; no span event', async () => {
+    stop();
+    stop = instrument({ meterProvider, loggerProvider });
+    const clock = new VirtualClock();
+    const wrapped = onException(constant, TypeError, {
+      ...quiet,
+      clock,
+      interval: 1,
+      maxTries: 2,
+      name: 'sync',
+    })(async () => {
+      throw new TypeError('down');
+    });
+    let traceId: string | undefined;
+    await inSpan(() => {
+      traceId = trace.getActiveSpan()?.spanContext().traceId;
+      return wrapped();
+    }).catch(() => {});
+    expect(spans.getFinishedSpans()[0]?.events).toEqual([]);
+    const records = logRecords.getFinishedLogRecords();
+    expect(
+      records.map((record) => [
+        record.eventName,
+        record.severityNumber,
+        record.severityText,
+        record.attributes,
+        record.spanContext?.traceId,
+        record.instrumentationScope,
+      ]),
+    ).toEqual([
+      [
+        'backoff.wait',
+        SeverityNumber.INFO,
+        'INFO',
+        {
+          'backoff.name': 'sync',
+          'error.type': 'TypeError',
+          'backoff.attempt': 1,
+          'backoff.wait.duration': 1,
+          'exception.message': 'down',
+        },
+        traceId,
+        {
+          name: 'backoff-ts',
+          version: packageVersion,
+          schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+        },
+      ],
+      [
+        'backoff.giveup',
+        SeverityNumber.WARN,
+        'WARN',
+        {
+          'backoff.name': 'sync',
+          'error.type': 'TypeError',
+          'backoff.attempt': 2,
+          'backoff.giveup.reason': 'maxTries',
+          'exception.message': 'down',
+        },
+        traceId,
+        {
+          name: 'backoff-ts',
+          version: packageVersion,
+          schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+        },
+      ],
+    ]);
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('logEvents: false emits none; the metrics stay', async () => {
+    stop();
+    stop = instrument({ meterProvider, loggerProvider, logEvents: false });
+    await onException(constant, TypeError, { ...quiet, clock: new VirtualClock(), maxTries: 2 })(
+      async () => {
+        throw new TypeError('x');
+      },
+    )().catch(() => {});
+    expect(logRecords.getFinishedLogRecords()).toEqual([]);
+    expect(points((await collected()).get('backoff.giveups'))).toHaveLength(1);
+  });
+
+  it('refuses options of the wrong type, naming them', () => {
+    stop();
+    expect(() => instrument({ logEvents: 'yes' as never })).toThrow(
+      'Expected `logEvents` to be a boolean, got "yes"',
+    );
+    expect(() => instrument({ spanEvents: 1 as never })).toThrow(TypeError);
+    expect(() => instrument(7 as never)).toThrow(
+      'Expected `options` to be an options object, got 7',
+    );
+    expect(() => new BackoffInstrumentation({ enabled: 'no' as never })).toThrow(
+      'Expected `enabled` to be a boolean, got "no"',
+    );
+  });
+});
+
+describe('one recorder at a time, in any order with the SDK', () => {
+  it('a second instrument() is refused rather than count twice; after stop() it may start', async () => {
+    expect(() => instrument({ meterProvider })).toThrow(
+      'backoff-ts/otel is already recording (instrument() or a BackoffInstrumentation): a second would count every attempt twice; disable the first',
+    );
+    await onException(constant, TypeError, {
+      ...quiet,
+      clock: new VirtualClock(),
+      interval: 1,
+      maxTries: 3,
+    })(
+      (() => {
+        let calls = 0;
+        return async () => {
+          calls += 1;
+          if (calls < 3) throw new TypeError('x');
+        };
+      })(),
+    )();
+    const waits = (await collected()).get('backoff.wait.duration');
+    expect(waits?.dataPoints[0]?.value).toMatchObject({ count: 2 });
+    stop();
+    stop = instrument({ meterProvider });
+  });
+
+  it('BackoffInstrumentation: the Instrumentation shape; enable and disable are idempotent', async () => {
+    stop();
+    const instrumentation = new BackoffInstrumentation({ enabled: false });
+    expect(instrumentation.instrumentationName).toBe('backoff-ts');
+    expect(instrumentation.instrumentationVersion).toBe(packageVersion);
+    expect(instrumentation.getConfig().enabled).toBe(false);
+    expect(diagnostics.channel(CHANNELS.attempt).hasSubscribers).toBe(false);
+    instrumentation.setMeterProvider(meterProvider);
+    instrumentation.setLoggerProvider(loggerProvider);
+    instrumentation.setTracerProvider(tracerProvider);
+    instrumentation.enable();
+    instrumentation.enable();
+    expect(instrumentation.getConfig().enabled).toBe(true);
+    await onException(constant, TypeError, { ...quiet, maxTries: 1 })(async () => {
+      throw new TypeError('x');
+    })().catch(() => {});
+    expect(points((await collected()).get('backoff.giveups'))).toEqual([
+      [{ 'error.type': 'TypeError', 'backoff.giveup.reason': 'maxTries' }, 1],
+    ]);
+    instrumentation.setConfig({ logEvents: false });
+    expect(instrumentation.getConfig()).toEqual({ logEvents: false, enabled: true });
+    instrumentation.disable();
+    instrumentation.disable();
+    expect(instrumentation.getConfig().enabled).toBe(false);
+    expect(diagnostics.channel(CHANNELS.attempt).hasSubscribers).toBe(false);
+    stop = instrument({ meterProvider });
+  });
+
+  it('instrument() before the global meter provider is set records to it once it is', async () => {
+    stop();
+    globalMetrics.disable();
+    stop = instrument({ loggerProvider });
+    const fail = onException(constant, TypeError, { ...quiet, maxTries: 1, name: 'early' })(
+      async () => {
+        throw new TypeError('x');
+      },
+    );
+    await fail().catch(() => {}); // before the SDK: the no-op provider
+    globalMetrics.setGlobalMeterProvider(meterProvider);
+    try {
+      await fail().catch(() => {});
+      await fail().catch(() => {});
+      expect(points((await collected()).get('backoff.giveups'))).toEqual([
+        [
+          {
+            'backoff.name': 'early',
+            'error.type': 'TypeError',
+            'backoff.giveup.reason': 'maxTries',
+          },
+          2,
+        ],
+      ]);
+    } finally {
+      globalMetrics.disable();
+    }
+  });
+});
+
+describe('retryFetch’s points follow the HTTP conventions', () => {
+  it('error.type is the status code; method, server address and port are attributes', async () => {
+    let calls = 0;
+    const statuses = [503, 503, 200];
+    const fetch = async () => new Response(null, { status: statuses[calls++] ?? 200 });
+    const request = retryFetch({ fetch, clock: new VirtualClock(), logger: null });
+    const response = await inSpan(() =>
+      request('http://api.example.test:8080/v1/items', { method: 'put' }),
+    );
+    expect(response.status).toBe(200);
+    const http = {
+      'http.request.method': 'PUT',
+      'server.address': 'api.example.test',
+      'server.port': 8080,
+    };
+    expect(points((await collected()).get('backoff.attempts'))).toEqual([
+      [{ ...http, 'backoff.name': 'fetch', 'error.type': '503', 'backoff.outcome': 'failure' }, 2],
+      [{ ...http, 'backoff.name': 'fetch', 'backoff.outcome': 'success' }, 1],
+    ]);
+    const [record] = logRecords.getFinishedLogRecords();
+    expect(record?.attributes).toMatchObject({ ...http, 'error.type': '503' });
+  });
+
+  it('a method outside the conventions is _OTHER; the default port is the scheme’s', async () => {
+    const fetch = async () => new Response(null, { status: 200 });
+    const request = retryFetch({ fetch, logger: null });
+    await request('https://[::1]/x', { method: 'PURGE' });
+    await request(new Request('http://example.test/y'));
+    expect(
+      points((await collected()).get('backoff.attempts')).map(([attributes]) => attributes),
+    ).toEqual([
+      {
+        'http.request.method': '_OTHER',
+        'server.address': '::1',
+        'server.port': 443,
+        'backoff.name': 'fetch',
+        'backoff.outcome': 'success',
+      },
+      {
+        'http.request.method': 'GET',
+        'server.address': 'example.test',
+        'server.port': 80,
+        'backoff.name': 'fetch',
+        'backoff.outcome': 'success',
+      },
+    ]);
   });
 });
