@@ -54,11 +54,13 @@ export function* emit<X>(
   event: (run: Run, extra: X) => Details,
   extra: X,
 ): Generator<Call, void, unknown> {
-  const payload = event(run, extra);
+  let payload: Details | undefined;
   for (const listener of run.plan.on[stage] as readonly Listener[]) {
     // Stryker disable next-line ConditionalExpression: an inactive publisher does nothing anyway
     if (listener.active !== undefined && !listener.active()) continue;
-    const call = listener.on(run, payload);
+    // Built once, for the first listener that reads it: every listener sees the same event.
+    if (listener.eventless !== true) payload ??= event(run, extra);
+    const call = listener.on(run, payload as Details);
     if (call !== undefined) yield call;
   }
 }

@@ -55,6 +55,12 @@ export class Run {
   round: Round | undefined = undefined;
   /** The guard of the attempt about to be made or being made (guarded plans); none during a wait. */
   guard: AttemptGuard | undefined = undefined;
+  /**
+   * What observers note of this call (telemetry: when it and its attempt started); the loop never
+   * reads it. A field rather than a WeakMap beside the call: WeakMap.set cost the success path
+   * with a subscriber about 500 ns (17% of 3.3 µs, Node 24 CPU profile).
+   */
+  notes: unknown = undefined;
 
   constructor(
     plan: Plan,

@@ -192,9 +192,9 @@ export const channels = (():
 
 /**
  * What the publishers note of a call while someone subscribes: when it started and when its
- * attempt started (seconds, on its clock), and its elapsed time at the last attempt's end. Kept
- * beside the call, not in it: the loop reads the clock only for what decides (`maxTime`, `giveup`,
- * handlers), and a call nobody observes pays nothing for telemetry's times.
+ * attempt started (seconds, on its clock), and its elapsed time at the last attempt's end, in the
+ * call's `notes`. The loop reads the clock only for what decides (`maxTime`, `giveup`, handlers):
+ * a call nobody observes pays nothing for telemetry's times.
  */
 interface Marks {
   start: number;
@@ -202,7 +202,8 @@ interface Marks {
   elapsed: number;
 }
 
-const marks = new WeakMap<Run, Marks>();
+/** The marks of a call, if a publisher noted its start. */
+const marksOf = (run: Run): Marks | undefined => run.notes as Marks | undefined;
 
 /** The call's clock now, in seconds; `undefined` if the user's clock fails (that is its owner's concern, not telemetry's). */
 function clockNow(run: Run): number | undefined {
@@ -221,18 +222,16 @@ function clockNow(run: Run): number | undefined {
 function markAttempt(run: Run): undefined {
   const now = clockNow(run);
   if (now === undefined) return undefined;
+  const noted = marksOf(run);
   if (run.tries === 0) {
-    marks.set(run, { start: run.plan.timed ? run.start : now, attempt: now, elapsed: 0 });
-  } else {
-    const noted = marks.get(run);
-    if (noted !== undefined) noted.attempt = now;
-  }
+    run.notes = { start: run.plan.timed ? run.start : now, attempt: now, elapsed: 0 };
+  } else if (noted !== undefined) noted.attempt = now;
   return undefined;
 }
 
 /** Notes an attempt's end; returns its duration in seconds, if its start was noted. */
 function markEnd(run: Run): number | undefined {
-  const noted = marks.get(run);
+  const noted = marksOf(run);
   if (noted === undefined) return undefined;
   const now = run.plan.timed ? run.start + run.elapsed : clockNow(run);
   if (now === undefined) return undefined;
@@ -247,7 +246,7 @@ function markEnd(run: Run): number | undefined {
  */
 function telemetryPayload(run: Run, event: Details): Details {
   const payload: Details = { name: operationName(run.plan.name, run.target), ...event };
-  const noted = marks.get(run);
+  const noted = marksOf(run);
   if (noted !== undefined) payload.elapsed = noted.elapsed;
   if (run.args !== undefined) {
     payload.args = run.args.slice();
@@ -257,11 +256,12 @@ function telemetryPayload(run: Run, event: Details): Details {
   return payload;
 }
 
-/** Does anyone subscribe to a lifecycle channel? (Read only where `channels` exist.) */
-const listening = (): boolean => {
-  const { attempt, wait, giveup } = channels as NonNullable<typeof channels>;
-  return attempt.hasSubscribers || wait.hasSubscribers || giveup.hasSubscribers;
-};
+const { attempt, wait, giveup } = channels ?? {};
+/** Does anyone subscribe to a lifecycle channel? (Called only where `channels` exist.) */
+const listening = (): boolean =>
+  (attempt as Channel).hasSubscribers ||
+  (wait as Channel).hasSubscribers ||
+  (giveup as Channel).hasSubscribers;
 
 /** A listener that publishes its stage's events on `channel`, while it has subscribers. */
 function publisher(channel: Channel): Listener {
@@ -291,7 +291,7 @@ function attemptPublisher(channel: Channel): Listener {
 
 /** The publishers, by stage; none where the runtime has no channels. @internal */
 export const publishers = channels && {
-  beforeAttempt: { active: listening, on: markAttempt } satisfies Listener,
+  beforeAttempt: { active: listening, eventless: true, on: markAttempt } satisfies Listener,
   attemptEnd: attemptPublisher(channels.attempt),
   backoff: publisher(channels.wait),
   giveup: publisher(channels.giveup),

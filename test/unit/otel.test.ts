@@ -391,7 +391,6 @@ describe('what each metric and event says, pinned', () => {
         's',
         'Calls of retrying operations, retries and waits included, by outcome.',
       ],
-      'backoff.call.attempts': ['{attempt}', 'Attempts per call of a retrying operation.'],
     });
     const waits = (scope?.metrics ?? []).find(
       ({ descriptor }) => descriptor.name === 'backoff.wait.duration',
@@ -804,7 +803,7 @@ describe('durations, in seconds of the call’s clock', () => {
       return [point.attributes, count, sum];
     });
 
-  it('each attempt’s duration by outcome and number; the call’s duration and attempts', async () => {
+  it('each attempt’s duration by outcome and number; the call’s duration', async () => {
     const clock = new FakeClock();
     const failure = new TypeError('busy');
     const job = onException(constant, TypeError, {
@@ -842,9 +841,6 @@ describe('durations, in seconds of the call’s clock', () => {
     expect(histogram(metrics.get('backoff.call.duration'))).toEqual([
       [{ 'backoff.name': 'job', 'backoff.outcome': 'success' }, 1, 5.75],
     ]);
-    expect(histogram(metrics.get('backoff.call.attempts'))).toEqual([
-      [{ 'backoff.name': 'job', 'backoff.outcome': 'success' }, 1, 3],
-    ]);
   });
 
   it('every way a call ends is one call point: success, give-up, error, abort', async () => {
@@ -872,6 +868,29 @@ describe('durations, in seconds of the call’s clock', () => {
       controller.abort();
       throw controller.signal.reason;
     })().catch(() => {});
+    // an abort during a wait: the last attempt's end is the call's
+    const waiting = new AbortController();
+    await onException(constant, TypeError, {
+      ...options,
+      name: 'waiting',
+      signal: waiting.signal,
+      interval: 60,
+      clock: { now: () => clock.now(), sleep: async () => waiting.abort(), sleepSync: () => {} },
+    })(scripted(clock, [0.25], [busy]))().catch(() => {});
+    // a signal aborted before the call: no attempt, a give-up at 0 s
+    await onException(constant, TypeError, {
+      ...options,
+      name: 'never',
+      signal: AbortSignal.abort(),
+    })(scripted(clock, [1], []))().catch(() => {});
+    // a handler that throws ends the call with its error: no call point (nor a give-up)
+    await onException(constant, TypeError, {
+      ...options,
+      name: 'handler',
+      onBackoff: () => {
+        throw new Error('handler bug');
+      },
+    })(scripted(clock, [1, 1], [busy]))().catch(() => {});
     const metrics = await collected();
     expect(histogram(metrics.get('backoff.call.duration'))).toEqual([
       [{ 'backoff.name': 'ok', 'backoff.outcome': 'success' }, 1, 1],
@@ -896,10 +915,38 @@ describe('durations, in seconds of the call’s clock', () => {
         1,
         2,
       ],
+      [
+        {
+          'backoff.name': 'waiting',
+          'error.type': 'AbortError',
+          'backoff.outcome': 'giveup',
+          'backoff.giveup.reason': 'aborted',
+        },
+        1,
+        0.25,
+      ],
+      [
+        {
+          'backoff.name': 'never',
+          'error.type': 'AbortError',
+          'backoff.outcome': 'giveup',
+          'backoff.giveup.reason': 'aborted',
+        },
+        1,
+        0,
+      ],
     ]);
     expect(
       points(metrics.get('backoff.giveups')).map(([attributes]) => attributes['backoff.name']),
-    ).toEqual(['spent', 'cancelled']);
+    ).toEqual(['spent', 'cancelled', 'waiting', 'never']);
+    // The handler's call: its one attempt is counted; the call has no end point.
+    expect(
+      points(metrics.get('backoff.attempts')).filter(
+        ([attributes]) => attributes['backoff.name'] === 'handler',
+      ),
+    ).toEqual([
+      [{ 'backoff.name': 'handler', 'error.type': 'TypeError', 'backoff.outcome': 'failure' }, 1],
+    ]);
   });
 });
 

@@ -1,5 +1,7 @@
 // Type tests (vitest's expectTypeOf, run by `npm test` with --typecheck): wrapped function types,
 // inline targets, option types.
+
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
   Attempt,
@@ -9,6 +11,7 @@ import type {
   WithWait,
 } from '../../src/index.js';
 import * as backoff from '../../src/index.js';
+import { BackoffInstrumentation } from '../../src/otel.js';
 
 describe('wrapped function types', () => {
   it('async twin keeps parameters and returns Promise<Awaited<R>>', () => {
@@ -301,5 +304,11 @@ describe('callWith', () => {
     expectTypeOf(backoff.callWith).parameter(0).toEqualTypeOf<backoff.CallContext>();
     // @ts-expect-error: a signal must be an AbortSignal
     backoff.callWith({ signal: 'now' }, () => getUser('a'));
+  });
+});
+
+describe('backoff-ts/otel', () => {
+  it('BackoffInstrumentation is an OpenTelemetry Instrumentation, as NodeSDK takes it', () => {
+    expectTypeOf(new BackoffInstrumentation({ enabled: false })).toExtend<Instrumentation>();
   });
 });
