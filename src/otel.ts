@@ -350,7 +350,10 @@ export class BackoffInstrumentation {
   }
 
   /** The configuration, with `enabled` saying whether it records. */
-  getConfig(): Omit<BackoffInstrumentationConfig, 'enabled'> & { readonly enabled: boolean } {
+  getConfig(): Omit<BackoffInstrumentationConfig, 'enabled'> & {
+    /** Whether it records now. */
+    readonly enabled: boolean;
+  } {
     return { ...this.#config, enabled: this.#dc !== undefined };
   }
 

@@ -265,6 +265,63 @@ check('retryFetch with one try sends what this runtime’s fetch sends', async (
   }
 });
 
+check('OpenTelemetry: metrics and log records from backoff-ts/otel', async () => {
+  const { instrument } = await import('../../../dist/otel.js');
+  const metricsSdk = await import('@opentelemetry/sdk-metrics');
+  const logsSdk = await import('@opentelemetry/sdk-logs');
+  const exporter = new metricsSdk.InMemoryMetricExporter(
+    metricsSdk.AggregationTemporality.CUMULATIVE,
+  );
+  const reader = new metricsSdk.PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: 3_600_000,
+  });
+  const meterProvider = new metricsSdk.MeterProvider({ readers: [reader] });
+  const records = new logsSdk.InMemoryLogRecordExporter();
+  const loggerProvider = new logsSdk.LoggerProvider({
+    processors: [new logsSdk.SimpleLogRecordProcessor({ exporter: records })],
+  });
+  const stop = instrument({ meterProvider, loggerProvider });
+  try {
+    let calls = 0;
+    const clock = new VirtualClock();
+    const wrapped = backoff.onException(backoff.constant, TypeError, {
+      clock,
+      interval: 2,
+      jitter: null,
+      logger: null,
+      name: 'smoke',
+    })(async () => {
+      calls += 1;
+      if (calls < 2) throw new TypeError('flaky');
+      return calls;
+    });
+    assert.equal(await wrapped(), 2);
+    await reader.forceFlush();
+    const metrics = exporter
+      .getMetrics()
+      .flatMap((resource) => resource.scopeMetrics)
+      .flatMap((scope) => scope.metrics);
+    const attempts = metrics.find(({ descriptor }) => descriptor.name === 'backoff.attempts');
+    assert.deepEqual(
+      attempts?.dataPoints.map(({ attributes, value }) => [attributes['backoff.outcome'], value]),
+      [
+        ['failure', 1],
+        ['success', 1],
+      ],
+    );
+    const call = metrics.find(({ descriptor }) => descriptor.name === 'backoff.call.duration');
+    assert.equal(call?.dataPoints[0]?.value.sum, 2); // virtual seconds: the wait
+    assert.deepEqual(
+      records.getFinishedLogRecords().map((record) => record.eventName),
+      ['backoff.wait'],
+    );
+  } finally {
+    stop();
+    await meterProvider.shutdown();
+  }
+});
+
 for (const [name, fn] of checks) {
   await fn();
   console.log(`${runtime} smoke: ${name}: ok`);
