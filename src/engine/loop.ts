@@ -108,7 +108,7 @@ export class Run {
       // A wait that ends early because the signal aborted is no error: the round stops before its
       // attempt.
       if (input instanceof Thrown && !this.signal?.aborted) throw input.error;
-      this.round = playRound(this);
+      this.round = playRound(this, false);
       input = undefined;
     }
     const { done, value } = this.round.next(input);
@@ -178,7 +178,10 @@ export function afterFirst(
 ): Run {
   // The fast path is only taken without a signal.
   const run = new Run(plan, limits, start, target, self, args, undefined);
-  run.step(undefined);
+  // Its round starts at the attempt: what comes before one (on this path, publishers only) was
+  // not run for it, and must not be now that it is made.
+  run.round = playRound(run, true);
+  run.round.next();
   return run;
 }
 
@@ -323,14 +326,17 @@ function givenUp(run: Run, raise: boolean): Ended {
 /**
  * One round of the retry loop of a call (contract §5): an attempt and its outcome, then either the
  * call's end or the wait before the next round. It throws the error the call ends with.
+ * `attemptMade`: the driver made this round's attempt already (the first, on the fast path).
  */
-function* playRound(run: Run): Round {
+function* playRound(run: Run, attemptMade: boolean): Round {
   const { plan, limits } = run;
-  if (run.tries === 0 && heard(run, 'request')) yield* emit(run, 'request', details, undefined);
-  // A call given a signal of its own needs its guard even where the plan needs none.
-  // Stryker disable next-line ConditionalExpression: without a listener, a guard or a signal, beforeAttempt does nothing
-  if (plan.guarded || run.signal !== undefined || heard(run, 'beforeAttempt'))
-    yield* beforeAttempt(run);
+  if (!attemptMade) {
+    if (run.tries === 0 && heard(run, 'request')) yield* emit(run, 'request', details, undefined);
+    // A call given a signal of its own needs its guard even where the plan needs none.
+    // Stryker disable next-line ConditionalExpression: without a listener, a guard or a signal, beforeAttempt does nothing
+    if (plan.guarded || run.signal !== undefined || heard(run, 'beforeAttempt'))
+      yield* beforeAttempt(run);
+  }
   run.tries += 1;
   const outcome = yield ATTEMPT;
   run.guard = undefined;

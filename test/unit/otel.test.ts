@@ -5,8 +5,8 @@ import diagnostics from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { context, metrics as globalMetrics, trace } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { context, DiagLogLevel, diag, metrics as globalMetrics, trace } from '@opentelemetry/api';
+import { logs as globalLogs, SeverityNumber } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   InMemoryLogRecordExporter,
@@ -62,8 +62,16 @@ let reader: PeriodicExportingMetricReader;
 let meterProvider: MeterProvider;
 let stop: () => void;
 
+/** What the SDK complained of (a non-number value, a bad attribute): nothing, in every test. */
+const complaints: string[] = [];
 beforeAll(() => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const complain = (message: string) => complaints.push(message);
+  const quietly = () => {};
+  diag.setLogger(
+    { error: complain, warn: complain, info: quietly, debug: quietly, verbose: quietly },
+    DiagLogLevel.WARN,
+  );
 });
 afterAll(() => {
   context.disable();
@@ -79,6 +87,7 @@ afterEach(async () => {
   stop();
   spans.reset();
   logRecords.reset();
+  expect(complaints.splice(0)).toEqual([]);
   await meterProvider.shutdown();
 });
 
@@ -399,6 +408,15 @@ describe('what each metric and event says, pinned', () => {
     expect(
       (point?.value as { buckets: { boundaries: number[] } } | undefined)?.buckets.boundaries,
     ).toEqual([0, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]);
+    for (const name of ['backoff.attempt.duration', 'backoff.call.duration']) {
+      const durations = (scope?.metrics ?? []).find(({ descriptor }) => descriptor.name === name);
+      expect(
+        (durations?.dataPoints[0]?.value as { buckets: { boundaries: number[] } } | undefined)
+          ?.buckets.boundaries,
+      ).toEqual([
+        0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300,
+      ]);
+    }
   });
 
   it('error.type: the name, else the class of a class instance, else _OTHER; exception.message only as a string', async () => {
@@ -1177,5 +1195,122 @@ describe('retryFetch’s points follow the HTTP conventions', () => {
         'backoff.outcome': 'success',
       },
     ]);
+  });
+});
+
+describe('the edges of the instrumentation', () => {
+  it('error.type: HttpError by its status only with a numeric status; a status alone is no HttpError', async () => {
+    const clock = new VirtualClock();
+    // biome-ignore lint/complexity/noStaticOnlyClass: the decorator takes an error class, so the matcher is one
+    class Anything {
+      static [Symbol.hasInstance](_value: unknown): boolean {
+        return true;
+      }
+    }
+    const thrown = [
+      { name: 'HttpError', status: '503' },
+      { name: 'TypeError', status: 500 },
+      { name: 'HttpError', status: 429 },
+    ];
+    let index = 0;
+    await inSpan(() =>
+      onException(constant, Anything, { ...quiet, clock, interval: 1, maxTries: 3 })(async () => {
+        throw thrown[index++];
+      })(),
+    ).catch(() => {});
+    expect(
+      spans.getFinishedSpans()[0]?.events.map((event) => event.attributes?.['error.type']),
+    ).toEqual(['HttpError', 'TypeError', '429']);
+  });
+
+  it('setLoggerProvider: the records go to the provider set last', async () => {
+    stop();
+    const other = new InMemoryLogRecordExporter();
+    const otherProvider = new LoggerProvider({
+      processors: [new SimpleLogRecordProcessor({ exporter: other })],
+    });
+    const instrumentation = new BackoffInstrumentation({ meterProvider });
+    stop = () => instrumentation.disable();
+    const giveUp = onException(constant, TypeError, { ...quiet, maxTries: 1, name: 'g' })(
+      async () => {
+        throw new TypeError('x');
+      },
+    );
+    instrumentation.setLoggerProvider(loggerProvider);
+    await giveUp().catch(() => {});
+    instrumentation.setLoggerProvider(otherProvider);
+    await giveUp().catch(() => {});
+    expect(logRecords.getFinishedLogRecords().map((record) => record.eventName)).toEqual([
+      'backoff.giveup',
+    ]);
+    expect(other.getFinishedLogRecords().map((record) => record.eventName)).toEqual([
+      'backoff.giveup',
+    ]);
+  });
+
+  it('without a logger provider, the global one of the Logs API, set before or after', async () => {
+    stop();
+    stop = instrument({ meterProvider });
+    const giveUp = onException(constant, TypeError, { ...quiet, maxTries: 1 })(async () => {
+      throw new TypeError('x');
+    });
+    await giveUp().catch(() => {}); // no global provider yet: the API's no-op
+    globalLogs.setGlobalLoggerProvider(loggerProvider);
+    try {
+      await giveUp().catch(() => {});
+      expect(logRecords.getFinishedLogRecords().map((record) => record.eventName)).toEqual([
+        'backoff.giveup',
+      ]);
+    } finally {
+      globalLogs.disable();
+    }
+  });
+
+  it('refuses null options, naming them', () => {
+    stop();
+    expect(() => instrument(null as never)).toThrow(
+      'Expected `options` to be an options object, got null',
+    );
+  });
+
+  it('one name with a budget and without: the gauge keeps the budget, nothing fails', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const budget = tokenBucket({ capacity: 7 });
+      const options = { ...quiet, maxTries: 1, name: 'shared' };
+      const fail = async () => {
+        throw new TypeError('x');
+      };
+      await onException(constant, TypeError, { ...options, budget })(fail)().catch(() => {});
+      await onException(constant, TypeError, options)(fail)().catch(() => {});
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(points((await collected()).get('backoff.budget.tokens'))).toEqual([
+        [{ 'backoff.name': 'shared' }, 7],
+      ]);
+      expect(warnings.map(({ name }) => name)).not.toContain('BackoffTelemetryWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('a call already running when recording starts: no attempt duration for it, no complaint', async () => {
+    stop();
+    stop = () => {};
+    let calls = 0;
+    const clock = new VirtualClock();
+    await onException(constant, TypeError, { ...quiet, clock, interval: 1, name: 'late' })(
+      async () => {
+        calls += 1;
+        if (calls === 1) {
+          stop = instrument({ meterProvider, loggerProvider });
+          throw new TypeError('first');
+        }
+      },
+    )();
+    const metrics = await collected();
+    expect(points(metrics.get('backoff.attempts')).map(([, value]) => value)).toEqual([1, 1]);
+    expect(metrics.get('backoff.attempt.duration')).toBeUndefined();
   });
 });

@@ -620,4 +620,56 @@ describe('times in the messages: the call’s clock, read while someone subscrib
       [0, false],
     ]);
   });
+
+  it('a clock that fails or gives NaN at an attempt’s start or end: that time is left out, nothing breaks', async () => {
+    listener = listen();
+    const clock = new FakeClock();
+    // Reads: 1st attempt start, 1st end, 2nd start, 2nd end. The 1st end throws, the 2nd start is NaN.
+    let reads = 0;
+    const flaky = {
+      sleep: (s: number) => clock.sleep(s),
+      sleepSync: (s: number) => clock.sleepSync(s),
+      now: () => {
+        reads += 1;
+        if (reads === 2) throw new Error('clock hiccup');
+        return reads === 3 ? Number.NaN : clock.time;
+      },
+    };
+    const call = onException(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock: flaky,
+      interval: 1,
+    })(timedAttempts(clock, [0.5, 0.25]));
+    expect(await call()).toBe(2);
+    // The 1st end unread: no duration, elapsed as before (0); the 2nd start unread: its duration
+    // runs from the 1st attempt's start.
+    expect(listener.of('attempt').map((m) => [m.elapsed, m.duration])).toEqual([
+      [0, undefined],
+      [1.75, 1.75],
+    ]);
+  });
+
+  it('a subscriber that comes during a call: that call’s messages have no times, and it goes on', async () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const call = onException(constant, TypeError, {
+      logger: null,
+      jitter: null,
+      clock,
+      interval: 1,
+    })(async () => {
+      calls += 1;
+      if (calls === 1) {
+        listener = listen();
+        throw new TypeError('first');
+      }
+      return calls;
+    });
+    expect(await call()).toBe(2);
+    expect(listener?.of('attempt').map((m) => [m.tries, m.elapsed, 'duration' in m])).toEqual([
+      [1, 0, false],
+      [2, 0, false],
+    ]);
+  });
 });
