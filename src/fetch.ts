@@ -160,7 +160,7 @@ function describeRequest(input: RequestInfo | URL, init: RequestInit | undefined
   return { method, url };
 }
 
-/** The methods HTTP's semantic conventions name; any other is reported as `_OTHER`. */
+/** The methods HTTP's semantic conventions (1.26.0) name; any other is reported as `_OTHER`. */
 const KNOWN_METHODS = new Set([
   'CONNECT',
   'DELETE',
@@ -171,7 +171,6 @@ const KNOWN_METHODS = new Set([
   'POST',
   'PUT',
   'TRACE',
-  'QUERY',
 ]);
 
 /**

@@ -85,8 +85,8 @@ export class Call {
  */
 export function active(listeners: readonly Listener[] | undefined): boolean {
   if (listeners === undefined) return false;
-  // An indexed loop: with for-of (an iterator per check), the success path with nobody
-  // subscribed cost 95.1 ns against 86.6 (node bench/index.js telemetry, Node 24, median of 9).
+  // An indexed loop: with for-of, the success path with nobody subscribed cost 95.1 ns against
+  // 86.6 (the two builds side by side in one process, Node 24, median of 9 rounds of 300,000).
   for (let i = 0; i < listeners.length; i++) {
     const { active } = listeners[i] as Listener;
     if (active === undefined || active()) return true;

@@ -54,9 +54,8 @@ function stage(...listeners: readonly (Listener | undefined)[]): readonly Listen
 
 /**
  * The listeners of each stage, in the order they run. Publishers come first (but for the note of
- * an attempt's start, which comes last), so that a handler
- * that changes its details changes no message; the default log line comes before the user's
- * handlers of its stage, as in Python.
+ * an attempt's start, which comes last), so that a handler that changes its details changes no
+ * message; the default log line comes before the user's handlers of its stage, as in Python.
  */
 export function listen(observers: Observers): Stages {
   const { budget } = observers;

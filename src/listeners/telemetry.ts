@@ -57,14 +57,15 @@ export interface MessageBase {
   /**
    * Seconds since the call started, at the end of that attempt, on the decorator's clock (a test
    * kit's virtual clock: virtual seconds). The clock is read for messages whenever someone
-   * subscribes, and only then; 0 for a call that was already running when the first subscriber came.
+   * subscribes, and only then. A call already running when the first subscriber came has the
+   * loop's own elapsed time (0 unless the plan reads the clock: `maxTime`, `giveup`, handlers).
    */
   readonly elapsed: number;
   /** The call's retry budget, if it has one. */
   readonly budget?: unknown;
   /**
    * What the operation adds to its telemetry, as OpenTelemetry attributes: `retryFetch`'s
-   * `http.request.method` and `server.address`. Absent for the other operations.
+   * `http.request.method`, `server.address` and `server.port`. Absent for the other operations.
    */
   readonly attributes?: Readonly<Record<string, string | number>>;
 }
