@@ -1,14 +1,18 @@
 // Section 7 of npm run bench: what telemetry costs. The success path and the retry path of one
 // decorator with no subscriber, with a diagnostics_channel subscriber on every channel, and with
-// backoff-ts/otel on the OpenTelemetry SDK (metrics to an exporter that drops them, span events on
-// a recording span), as ratios to the bare call.
+// backoff-ts/otel on the OpenTelemetry SDK (metrics to an exporter that drops them, the events as
+// log records to a processor that drops them, in a recording span), as ratios to the bare call.
 import diagnostics from 'node:diagnostics_channel';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import * as backoff from '../dist/index.js';
 import { instrument } from '../dist/otel.js';
+
+/** A log record processor that keeps nothing. */
+const dropRecords = { onEmit: () => {}, forceFlush: async () => {}, shutdown: async () => {} };
 
 const dropAll = {
   export: (_metrics, done) => done({ code: 0 }),
@@ -37,10 +41,12 @@ const modes = {
         new PeriodicExportingMetricReader({ exporter: dropAll, exportIntervalMillis: 1_000 }),
       ],
     });
-    const stop = instrument({ meterProvider });
+    const loggerProvider = new LoggerProvider({ processors: [dropRecords] });
+    const stop = instrument({ meterProvider, loggerProvider });
     return () => {
       stop();
       void meterProvider.shutdown();
+      void loggerProvider.shutdown();
     };
   },
 };
