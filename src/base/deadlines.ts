@@ -34,9 +34,8 @@ class Deadlines {
   readonly #ms: number;
   #first: Deadline | undefined = undefined;
   #last: Deadline | undefined = undefined;
-  /** The native timer, armed to fire at `#armedFor` (a `performance.now()` reading). */
+  /** The native timer, armed for the earliest deadline it was set for. */
   #handle: Handle | undefined = undefined;
-  #armedFor = 0;
   /** The `setTimeout` that armed it: fake timers come and go, and theirs fire only under them. */
   #armedWith: typeof setTimeout | undefined = undefined;
   readonly #fire = (): void => this.#due();
@@ -98,20 +97,21 @@ class Deadlines {
     if (this.#handle !== undefined && this.#armedWith === globalThis.setTimeout) {
       clearTimeout(this.#handle);
     }
-    this.#armedFor = at;
     this.#armedWith = globalThis.setTimeout;
     // Never negative: Node 24+ warns (TimeoutNegativeWarning) for a negative delay.
     this.#handle = setTimeout(this.#fire, Math.max(0, Math.ceil(at - performance.now())));
   }
 
   /**
-   * The timer fired: every deadline up to the moment it was armed for is due (a timer may fire a
-   * fraction of a millisecond before `performance.now()` reaches it), and it is armed again for
-   * the next deadline, if any.
+   * The timer fired: every deadline `performance.now()` has reached is due, and it is armed again
+   * for the next one, if any. A native timer may fire a fraction of a millisecond before
+   * `performance.now()` reaches its time (libuv counts whole milliseconds of a cached loop time:
+   * 49.92 ms for 50 on Node 24, seen in CI); its deadline then waits for the next arming, so that
+   * none ever fires early.
    */
   #due(): void {
     this.#handle = undefined;
-    const now = Math.max(performance.now(), this.#armedFor);
+    const now = performance.now();
     let deadline = this.#first;
     while (deadline !== undefined && deadline.at <= now) {
       const callback = deadline.callback as () => void;

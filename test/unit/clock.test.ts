@@ -257,6 +257,25 @@ describe('systemClock.timer (the `timeout` option’s timer)', () => {
     expect(elapsed).toBeGreaterThanOrEqual(50);
   });
 
+  it('a native timer that fires before performance.now() reaches the deadline fires nothing early', async () => {
+    // libuv counts whole milliseconds of a cached loop time: a timer may fire while
+    // performance.now() is still short of its time (49.92 ms for 50, on Node 24). Made
+    // deterministic here: performance.now() reads 5 ms behind the timers once the deadline is set.
+    const realNow = performance.now.bind(performance);
+    let lag = 0;
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => realNow() - lag);
+    try {
+      const started = performance.now();
+      const fired = new Promise<number>((resolve) => {
+        timer(0.02, () => resolve(performance.now() - started));
+      });
+      lag = 5;
+      expect(await fired).toBeGreaterThanOrEqual(20);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('a success with a `timeout` sets no native timer of its own: 1,000 calls arm one', async () => {
     const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
     const wrapped = onException(expo, Error, { timeout: 9, logger: null })(async (x: number) => x);
