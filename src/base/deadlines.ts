@@ -59,7 +59,8 @@ class Deadlines {
       this.#arm(deadline.at);
     } else if (last === undefined) {
       // Idle since its last deadline went: it holds the process open again, as a timer of the
-      // deadline's own would.
+      // deadline's own would. (An idle handle that cannot be unref'd was cleared: armed above.)
+      // Stryker disable next-line OptionalChaining: only handles with unref() stay armed while idle
       (this.#handle as { ref?: () => void }).ref?.();
     }
     return () => this.#remove(deadline);
@@ -87,16 +88,16 @@ class Deadlines {
     else {
       clearTimeout(handle as Handle);
       this.#handle = undefined;
-      lists.delete(this.#ms);
+      this.#forget();
     }
   }
 
+  /**
+   * Arms the timer for `at`. Called with none armed, or with one armed by timer functions that are
+   * gone (fake timers, uninstalled): that one is dropped, not cleared, for Node's clearTimeout
+   * would take a fake handle for one of its own and corrupt its lists.
+   */
   #arm(at: number): void {
-    // A handle of fake timers that are gone is dropped, not cleared: Node's clearTimeout would take
-    // it for one of its own and corrupt its lists.
-    if (this.#handle !== undefined && this.#armedWith === globalThis.setTimeout) {
-      clearTimeout(this.#handle);
-    }
     this.#armedWith = globalThis.setTimeout;
     // Never negative: Node 24+ warns (TimeoutNegativeWarning) for a negative delay.
     this.#handle = setTimeout(this.#fire, Math.max(0, Math.ceil(at - performance.now())));
@@ -128,12 +129,26 @@ class Deadlines {
       deadline = this.#first;
     }
     if (deadline !== undefined) this.#arm(deadline.at);
-    else if (this.#handle === undefined) lists.delete(this.#ms);
+    else if (this.#handle === undefined) this.#forget();
+  }
+
+  /**
+   * Leaves the lists: nothing is pending and no timer is armed. Only if it is still the list of its
+   * length: one forgotten while its timer was firing (a callback set a deadline of the same length
+   * into a new list) must not take that new list out with it.
+   */
+  #forget(): void {
+    if (lists.get(this.#ms) === this) lists.delete(this.#ms);
   }
 }
 
-/** The lists, by length of deadline in milliseconds. */
+/** The lists, by length of deadline in milliseconds; a length with no deadline left has none. */
 const lists = new Map<number, Deadlines>();
+
+/** How many lengths of deadline have a list now (tests: none is kept once idle). @internal */
+export function deadlineLengths(): number {
+  return lists.size;
+}
 
 /**
  * Calls `callback` in `ms` milliseconds (at most setTimeout's limit); returns the function that

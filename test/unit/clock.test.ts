@@ -1,6 +1,7 @@
 // The default clock: real waits rounded up to whole milliseconds, waits past the timer limit, zero
 // waits as one yield, aborts, the blocking sleep, and fake timers.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { deadlineLengths, setDeadline } from '../../src/base/deadlines.js';
 import { constant, expo, onException, systemClock } from '../../src/index.js';
 
 afterEach(() => {
@@ -298,5 +299,119 @@ describe('systemClock.timer (the `timeout` option’s timer)', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(fired).toEqual(['long']);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('the shared deadline timer: what holds the process open, and what is left', () => {
+  /** The native timers that hold the process open now. */
+  const held = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('one armed timer while deadlines are pending; unref’d once none is; ref’d again by the next', async () => {
+    const before = held();
+    const first = setDeadline(431, () => expect.unreachable());
+    const second = setDeadline(431, () => expect.unreachable());
+    expect(held()).toBe(before + 1);
+    first();
+    expect(held()).toBe(before + 1); // one is still pending
+    second();
+    expect(held()).toBe(before); // idle: armed, but not holding the process
+    const fired = new Promise((resolve) => setDeadline(431, () => resolve('fired')));
+    expect(held()).toBe(before + 1);
+    expect(await fired).toBe('fired');
+  });
+
+  it('no list is kept for a length once its deadlines have fired', async () => {
+    const lengths = deadlineLengths();
+    await new Promise((resolve) => setDeadline(7, () => resolve(undefined)));
+    expect(deadlineLengths()).toBe(lengths);
+  });
+
+  it('a deadline set by a callback of its own length, and cancelled there, keeps the list until idle', async () => {
+    const lengths = deadlineLengths();
+    await new Promise((resolve) => {
+      setDeadline(9, () => {
+        setDeadline(9, () => expect.unreachable())();
+        resolve(undefined);
+      });
+    });
+    // The list that fired left; the deadline set from its callback went into a new one, idle
+    // (its timer unref'd) and kept for the next deadline: the old list's end did not take it out.
+    expect(deadlineLengths()).toBe(lengths + 1);
+    expect(await new Promise((resolve) => setDeadline(9, () => resolve('again')))).toBe('again');
+    expect(deadlineLengths()).toBe(lengths);
+  });
+
+  it('where a handle cannot be unref’d (a number: Deno, browsers), an idle timer is cleared and the next arms anew', async () => {
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const handles = new Map<number, ReturnType<typeof setTimeout>>();
+    const cleared: number[] = [];
+    let next = 1;
+    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+      const id = next++;
+      handles.set(id, realSet(fn, ms));
+      return id;
+    }) as never;
+    globalThis.clearTimeout = ((id: number) => {
+      cleared.push(id);
+      realClear(handles.get(id));
+    }) as never;
+    try {
+      setDeadline(433, () => expect.unreachable())();
+      expect(cleared).toEqual([1]);
+      const fired = await new Promise((resolve) => setDeadline(433, () => resolve('fired')));
+      expect(fired).toBe('fired');
+      expect(handles.size).toBe(2);
+    } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    }
+  });
+
+  it('a handle object without unref() is cleared when idle, not called', () => {
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const cleared: unknown[] = [];
+    const handle = { id: 'no unref' };
+    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+      realClear(realSet(fn, ms));
+      return handle;
+    }) as never;
+    globalThis.clearTimeout = ((h: unknown) => cleared.push(h)) as never;
+    try {
+      setDeadline(435, () => {})();
+      expect(cleared).toEqual([handle]);
+    } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    }
+  });
+
+  it('a callback that throws: the other due deadlines still fire; its error is thrown on its own', async () => {
+    const thrown: (() => void)[] = [];
+    const spy = vi
+      .spyOn(globalThis, 'queueMicrotask')
+      .mockImplementation((task) => thrown.push(task as () => void));
+    const failure = new Error('callback bug');
+    const fired: string[] = [];
+    try {
+      await new Promise((resolve) => {
+        setDeadline(11, () => {
+          fired.push('first');
+          throw failure;
+        });
+        setDeadline(11, () => {
+          fired.push('second');
+          resolve(undefined);
+        });
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(fired).toEqual(['first', 'second']);
+    expect(thrown).toHaveLength(1);
+    expect(() => thrown[0]?.()).toThrow(failure);
+    await sleep(0);
   });
 });
