@@ -432,9 +432,12 @@ export class BackoffInstrumentation {
     }
   }
 
-  /** Records a call's end: its duration, from its start to its last attempt's end. */
-  #endCall(message: Message, outcome: CallOutcome, extra?: Attributes): void {
-    const attributes = { ...attributesOf(message), 'backoff.outcome': outcome, ...extra };
+  /**
+   * Records a call's end: its duration, from its start to its last attempt's end. `base`: the
+   * message's attributes, built once by the caller.
+   */
+  #endCall(message: Message, base: Attributes, outcome: CallOutcome, extra?: Attributes): void {
+    const attributes = { ...base, 'backoff.outcome': outcome, ...extra };
     this.#metrics().callDuration.record(message.elapsed, attributes);
   }
 
@@ -443,11 +446,12 @@ export class BackoffInstrumentation {
     name: string,
     severity: SeverityNumber,
     message: WaitMessage | GiveupMessage,
+    base: Attributes,
     extra: Attributes,
   ): void {
     const { logEvents = true, spanEvents = false } = this.#config;
     const attributes: Attributes = {
-      ...attributesOf(message),
+      ...base,
       'backoff.attempt': message.tries,
       ...extra,
     };
@@ -472,26 +476,30 @@ export class BackoffInstrumentation {
       const message = raw as AttemptMessage;
       if (!this.#admit(message)) return;
       const instruments = this.#metrics();
-      instruments.attempts.add(idOf(message, message.outcome), () => ({
-        ...attributesOf(message),
-        'backoff.outcome': message.outcome,
+      const base = attributesOf(message);
+      const { outcome } = message;
+      instruments.attempts.add(idOf(message, outcome), () => ({
+        ...base,
+        'backoff.outcome': outcome,
       }));
       if (message.duration !== undefined) {
-        const attributes = attributesOf(message);
-        attributes['backoff.outcome'] = message.outcome;
-        attributes['backoff.attempt'] = message.tries;
-        instruments.attemptDuration.record(message.duration, attributes);
+        instruments.attemptDuration.record(message.duration, {
+          ...base,
+          'backoff.outcome': outcome,
+          'backoff.attempt': message.tries,
+        });
       }
       // A failure is followed by a wait or a give-up; the other outcomes end the call.
-      if (message.outcome !== 'failure') this.#endCall(message, message.outcome);
+      if (outcome !== 'failure') this.#endCall(message, base, outcome);
     });
 
   readonly #onWait = (raw: unknown): void =>
     this.#guard(() => {
       const message = raw as WaitMessage;
       if (!this.#admit(message)) return;
-      this.#metrics().waits.record(message.wait, attributesOf(message));
-      this.#event('backoff.wait', SeverityNumber.INFO, message, {
+      const base = attributesOf(message);
+      this.#metrics().waits.record(message.wait, base);
+      this.#event('backoff.wait', SeverityNumber.INFO, message, base, {
         'backoff.wait.duration': message.wait,
       });
     });
@@ -500,14 +508,11 @@ export class BackoffInstrumentation {
     this.#guard(() => {
       const message = raw as GiveupMessage;
       if (!this.#admit(message)) return;
-      this.#metrics().giveups.add(idOf(message, message.reason), () => ({
-        ...attributesOf(message),
-        'backoff.giveup.reason': message.reason,
-      }));
-      this.#endCall(message, 'giveup', { 'backoff.giveup.reason': message.reason });
-      this.#event('backoff.giveup', SeverityNumber.WARN, message, {
-        'backoff.giveup.reason': message.reason,
-      });
+      const base = attributesOf(message);
+      const reason = { 'backoff.giveup.reason': message.reason };
+      this.#metrics().giveups.add(idOf(message, message.reason), () => ({ ...base, ...reason }));
+      this.#endCall(message, base, 'giveup', reason);
+      this.#event('backoff.giveup', SeverityNumber.WARN, message, base, reason);
     });
 }
 

@@ -44,7 +44,7 @@ export interface Plan extends KeptOptions {
   readonly on: Stages;
   /**
    * The attributes an add-on gives each call's telemetry messages, from its arguments (`retryFetch`:
-   * `http.request.method`, `server.address`); read only while someone subscribes.
+   * `http.request.method`, `server.address`, `server.port`); read only while someone subscribes.
    */
   readonly attributes:
     | ((args: readonly unknown[]) => Readonly<Record<string, string | number>>)

@@ -825,8 +825,7 @@ describe('durations, in seconds of the call’s clock', () => {
     const clock = new FakeClock();
     const failure = new TypeError('busy');
     const job = onException(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock,
       interval: 2,
     })(scripted(clock, [0.5, 0.25, 1], [failure, failure]));
@@ -863,7 +862,7 @@ describe('durations, in seconds of the call’s clock', () => {
 
   it('every way a call ends is one call point: success, give-up, error, abort', async () => {
     const clock = new FakeClock();
-    const options = { logger: null, jitter: null, clock, interval: 1 };
+    const options = { ...quiet, clock, interval: 1 };
     const busy = new TypeError('busy');
     // success at once
     await onException(constant, TypeError, { ...options, name: 'ok' })(scripted(clock, [1], []))();

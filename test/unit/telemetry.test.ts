@@ -520,8 +520,7 @@ describe('times in the messages: the call’s clock, read while someone subscrib
     clock.time = 100;
     // No handler, maxTime or giveup: the loop itself never reads this clock.
     const call = onException(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock,
       interval: 1,
     })(timedAttempts(clock, [0, 0.5, 2]));
@@ -539,8 +538,7 @@ describe('times in the messages: the call’s clock, read while someone subscrib
     listener = listen();
     const clock = new FakeClock();
     const call = onException(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock,
       interval: 1,
       maxTime: 60,
@@ -556,8 +554,7 @@ describe('times in the messages: the call’s clock, read while someone subscrib
     listener = listen();
     const clock = new FakeClock();
     const call = onException(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock,
       interval: 2,
       maxTries: 2,
@@ -571,8 +568,7 @@ describe('times in the messages: the call’s clock, read while someone subscrib
     const clock = new FakeClock();
     let calls = 0;
     const call = onExceptionSync(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock,
       interval: 1,
     })(() => {
@@ -591,8 +587,7 @@ describe('times in the messages: the call’s clock, read while someone subscrib
   it('without a subscriber the loop reads no clock; a clock that fails leaves the times out', async () => {
     const clock = new FakeClock();
     const call = onException(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock,
       interval: 1,
     })(timedAttempts(clock, [0, 0]));
@@ -608,8 +603,7 @@ describe('times in the messages: the call’s clock, read while someone subscrib
       },
     };
     const failing = onException(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock: broken,
       interval: 1,
     })(timedAttempts(clock, [0, 0]));
@@ -636,8 +630,7 @@ describe('times in the messages: the call’s clock, read while someone subscrib
       },
     };
     const call = onException(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock: flaky,
       interval: 1,
     })(timedAttempts(clock, [0.5, 0.25]));
@@ -654,8 +647,7 @@ describe('times in the messages: the call’s clock, read while someone subscrib
     const clock = new FakeClock();
     let calls = 0;
     const call = onException(constant, TypeError, {
-      logger: null,
-      jitter: null,
+      ...quiet,
       clock,
       interval: 1,
     })(async () => {
