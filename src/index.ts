@@ -15,6 +15,23 @@
 
 export { type Clock, systemClock } from './base/clock.js';
 export {
+  type BreakerRefusal,
+  type BreakerSnapshot,
+  type BreakerState,
+  type BreakerTransition,
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  circuitBreaker,
+  consecutive,
+  type FailureRatioOptions,
+  failureRatio,
+  type KeyedBreakers,
+  type KeyedBreakersOptions,
+  keyedBreakers,
+  type TripCounter,
+  type TripPolicy,
+} from './breakers/circuit-breaker.js';
+export {
   type Ratio,
   type RatioOptions,
   type RatioState,
@@ -30,6 +47,7 @@ export {
 } from './budgets/budget.js';
 export { AttemptTimeoutError, attemptSignal } from './engine/attempt.js';
 export { type CallContext, callWith } from './engine/call-context.js';
+export { BreakerOpenError } from './engine/gate.js';
 export { onException, onExceptionSync, onPredicate, onPredicateSync } from './forms/decorator.js';
 export {
   type Attempt,
@@ -48,10 +66,13 @@ export {
   type WaitMessage,
 } from './listeners/telemetry.js';
 export type {
+  Admission,
   AnyFunction,
   AnyTarget,
   AsyncDecorator,
   AsyncOptions,
+  Breaker,
+  BreakerPermit,
   BudgetCall,
   CallDetails,
   CommonOptions,

@@ -330,7 +330,7 @@ export function redisTokenBucket(
       tryRetry: {
         script: TOKEN_RETRY,
         args: (call) => {
-          call.memo = costOf(call.outcome);
+          call.memo = costOf(call);
           return [capacity, call.memo as number, RECEIPT_TTL_MS];
         },
       },

@@ -24,6 +24,12 @@ export interface BudgetCall {
   outcome: unknown;
   /** Free for the budget to note something about this call. */
   memo: unknown;
+  /**
+   * Is the retry asked for a free one (the `free` option accepted the failure, or a breaker refused
+   * the attempt)? It uses up no try, but the budget still pays for it: `tokenBucket` at
+   * `throttlingCost`. Absent before the loop first asks.
+   */
+  free?: boolean;
 }
 
 /**
@@ -58,6 +64,55 @@ export interface RetryBudget {
 }
 
 /**
+ * What a breaker gives the loop for one attempt: the attempt may go ahead, and its outcome is
+ * reported on the permit exactly once.
+ *
+ * @example
+ * ```ts
+ * const permit: BreakerPermit = { success() {}, failure() {}, ignore() {} };
+ * ```
+ */
+export interface BreakerPermit {
+  /** The attempt succeeded (or its value passed the predicate). */
+  success(): unknown;
+  /** The attempt failed in a way the loop retries (a timeout too); `error` is the error or value. */
+  failure(error: unknown): unknown;
+  /** The outcome says nothing of the service: the caller's abort, an error the loop does not retry, or one `giveup` accepted. */
+  ignore(): unknown;
+}
+
+/**
+ * A breaker's answer before an attempt: a permit, or a refusal with the seconds after which it
+ * may grant one (`retryAfter`, unknown if absent).
+ *
+ * @example
+ * ```ts
+ * const refused: Admission = { ok: false, retryAfter: 5 };
+ * ```
+ */
+export type Admission =
+  | { readonly ok: true; readonly permit: BreakerPermit }
+  | { readonly ok: false; readonly retryAfter?: number | undefined };
+
+/**
+ * A circuit breaker, as the retry loop uses one: asked before every attempt, the first included.
+ * A refusal makes no attempt and is a free failure; a permit reports the attempt's outcome. The
+ * built-in `circuitBreaker()` is one; so is any object of this shape (the adapters of
+ * cockatiel's and opossum's). `acquire` may return a Promise in the async twins.
+ *
+ * @example
+ * ```ts
+ * const alwaysOpen: Breaker = { key: 'demo', acquire: () => ({ ok: false, retryAfter: 30 }) };
+ * ```
+ */
+export interface Breaker {
+  /** Asks for an attempt. */
+  acquire(): Admission | PromiseLike<Admission>;
+  /** The breaker's name, as `BreakerOpenError.key` and telemetry show it. */
+  readonly key?: string | undefined;
+}
+
+/**
  * Why a call gave up: `details.reason` of `onGiveup`.
  *
  * @example
@@ -72,7 +127,9 @@ export type GiveupReason =
   | 'exhausted'
   | 'aborted'
   | 'budget'
-  | 'serverWait';
+  | 'serverWait'
+  | 'maxFreeTries'
+  | 'breakerOpen';
 
 /**
  * Any function: the type of `details.target`.
@@ -120,6 +177,8 @@ export interface CallDetails {
   readonly elapsed: number;
   /** `onTry` of a decorator with a `timeout` only: the signal of the attempt about to start. */
   readonly signal?: AbortSignal;
+  /** Decorators with `free` or a `breaker` only: the free failures so far (breaker refusals included). */
+  readonly freeTries?: number;
 }
 
 /**
@@ -132,6 +191,8 @@ export interface ContextDetails {
   readonly elapsed: number;
   /** `onTry` of a loop with a `timeout` only: the signal of the attempt about to start. */
   readonly signal?: AbortSignal;
+  /** Loops with `free` or a `breaker` only: the free failures so far (breaker refusals included). */
+  readonly freeTries?: number;
 }
 
 /**
@@ -170,8 +231,9 @@ export interface WithReason {
   /**
    * `'maxTries'`, `'maxTime'` (also a server-directed wait past it), `'giveup'` (the predicate said
    * so), `'exhausted'` (the wait generator is done), `'aborted'` (the signal aborted),
-   * `'budget'` (the retry budget refused the retry) or `'serverWait'` (the server asked for a wait
-   * past `retryAfter`'s `maxServerWait`).
+   * `'budget'` (the retry budget refused the retry), `'serverWait'` (the server asked for a wait
+   * past `retryAfter`'s `maxServerWait`), `'maxFreeTries'` (a free failure past `maxFreeTries`) or
+   * `'breakerOpen'` (the `breaker` refused an attempt, and no wait for it fits).
    */
   readonly reason: GiveupReason;
 }
@@ -319,6 +381,29 @@ export interface CommonOptions<Try, Success, Backoff, Giveup> {
   readonly budget?: RetryBudget | null | undefined;
   /** The operation's name in log lines and telemetry (channels, OpenTelemetry). @defaultValue the target's name */
   readonly name?: string | null | undefined;
+  /**
+   * How many free failures (those `free` accepts, and breaker refusals) a call may have: past it the
+   * call gives up, reason `'maxFreeTries'`. A positive integer, or `Infinity` with a finite `maxTime`.
+   * @defaultValue 10
+   */
+  readonly maxFreeTries?: number | null | undefined;
+  /**
+   * The waits of free retries, in seconds, when the server directs none: a function that makes an
+   * iterator of them (called at a call's first free retry), jittered as the decorator's waits are.
+   * The main wait generator does not advance on a free retry.
+   * @defaultValue `(context) => expo({ factor: 1, maxValue: 20 }, context)`: 1, 2, 4 … 20 s, full jitter
+   */
+  readonly freeWait?:
+    | ((context: WaitContext) => Iterator<number, unknown, unknown>)
+    | null
+    | undefined;
+  /**
+   * A circuit breaker asked before every attempt, or a function of the coming attempt's details
+   * that picks one (per key). A refusal is a free failure: the call waits the breaker's
+   * `retryAfter` (a floor) when it fits in `maxTime` and `maxFreeTries`, else gives up with reason
+   * `'breakerOpen'` and a `BreakerOpenError`.
+   */
+  readonly breaker?: Breaker | ((details: Try) => Breaker) | null | undefined;
 }
 
 /**
@@ -369,6 +454,17 @@ export interface ExceptionOptions<E>
     | undefined;
   /** `false`: giving up returns `undefined` instead of rethrowing. @defaultValue `true` */
   readonly raiseOnGiveup?: boolean | undefined;
+  /**
+   * Failures that do not use up a try: an error class, a list of them, or a function of the
+   * failure's details (may be async); asked after `giveup`, before `maxTries`. A free retry still
+   * waits (the server's wait, else `freeWait`) and still asks the budget. @defaultValue none
+   */
+  readonly free?:
+    | ErrorClass
+    | readonly ErrorClass[]
+    | ((details: CallDetails & WithException<E>) => unknown)
+    | null
+    | undefined;
 }
 
 /**
@@ -384,7 +480,13 @@ export type PredicateOptions = CommonOptions<
   CallDetails & WithValue,
   CallDetails & WithValue & WithWait,
   CallDetails & WithValue & WithReason
->;
+> & {
+  /**
+   * Values that do not use up a try: a function of the details with the `value` the predicate
+   * asked to retry (may be async). @defaultValue none
+   */
+  readonly free?: ((details: CallDetails & WithValue) => unknown) | null | undefined;
+};
 
 /**
  * Options of the block form ({@link retryContext}): like {@link ExceptionOptions}, with details
@@ -409,6 +511,13 @@ export interface ContextOptions<E>
     | undefined;
   /** `false`: giving up ends the loop quietly instead of rethrowing. @defaultValue `true` */
   readonly raiseOnGiveup?: boolean | undefined;
+  /** Failures that do not use up a try, as {@link ExceptionOptions.free}. @defaultValue none */
+  readonly free?:
+    | ErrorClass
+    | readonly ErrorClass[]
+    | ((details: ContextDetails & WithException<E>) => unknown)
+    | null
+    | undefined;
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import { type Clock, systemClock } from '../base/clock.js';
 import { checkNumber } from '../base/validate.js';
-import type { RetryBudget } from '../types.js';
+import type { BudgetCall, RetryBudget } from '../types.js';
 
 /**
  * Options of {@link tokenBucket} (the AWS SDK retry quota).
@@ -25,8 +25,9 @@ export interface TokenBucketOptions {
   /** Tokens a retry after a timeout takes. @defaultValue 10 */
   readonly timeoutCost?: number | undefined;
   /**
-   * Tokens a retry after a throttling error takes (checked before `isTimeout`). The AWS SDK's
-   * current quota (`@smithy/core` 3.40+) is `{ retryCost: 14, timeoutCost: 14, throttlingCost: 5 }`.
+   * Tokens a free retry (the `free` option), or one after a throttling error, takes (checked
+   * before `isTimeout`). The AWS SDK's current quota (`@smithy/core` 3.40+) is
+   * `{ retryCost: 14, timeoutCost: 14, throttlingCost: 5 }`.
    * @defaultValue `retryCost`
    */
   readonly throttlingCost?: number | undefined;
@@ -119,9 +120,9 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 }
 
 /**
- * A token bucket's checked options with their defaults; `costOf` is what a retry costs after an
- * outcome (`throttlingCost` after a throttling error, `timeoutCost` after a timeout, else
- * `retryCost`). Shared with the Redis version.
+ * A token bucket's checked options with their defaults; `costOf` is what a call's retry costs
+ * (`throttlingCost` for a free retry or after a throttling error, `timeoutCost` after a timeout,
+ * else `retryCost`). Shared with the Redis version.
  *
  * @internal
  */
@@ -135,8 +136,13 @@ export function tokenBucketSettings(options: TokenBucketOptions) {
     capacity: nonNegative('capacity', options.capacity, 500),
     successIncrement: nonNegative('successIncrement', options.successIncrement, 1),
     // As the SDK classifies a failure: throttling first, then transient (a timeout).
-    costOf: (outcome: unknown): number =>
-      isThrottling(outcome) ? throttlingCost : isTimeout(outcome) ? timeoutCost : retryCost,
+    // A free retry (`free`) is one the caller deems a throttling: cheaper, never free of the bucket.
+    costOf: ({ outcome, free }: BudgetCall): number =>
+      free === true || isThrottling(outcome)
+        ? throttlingCost
+        : isTimeout(outcome)
+          ? timeoutCost
+          : retryCost,
   };
 }
 
@@ -211,7 +217,7 @@ export function tokenBucket(options: TokenBucketOptions = {}): TokenBucket {
   let tokens = capacity;
   return {
     tryRetry(call) {
-      const cost = costOf(call.outcome);
+      const cost = costOf(call);
       if (tokens < cost) return false;
       tokens -= cost;
       call.memo = cost;

@@ -9,6 +9,7 @@ import { isThenable, thenableError } from '../base/validate.js';
 import type { Limits, Plan } from '../plan/plan.js';
 import { AttemptGuard, makeAttempt, TimedOut } from './attempt.js';
 import { type CallContext, callSignal, contextPending, takeContext } from './call-context.js';
+import { release } from './gate.js';
 import { active, Call } from './lifecycle.js';
 import {
   ATTEMPT,
@@ -57,8 +58,9 @@ export async function driveAsync(run: Run, input: unknown): Promise<unknown> {
       // Stryker disable next-line ConditionalExpression: awaiting a plain value gives it back; the check only saves a tick
       if (isThenable(input)) input = await input;
     } catch (error) {
-      // A callback's error ends the call; what an attempt or a sleep threw, the loop judges.
-      if (effect instanceof Call) throw error;
+      // A callback's error ends the call (with the attempt's permit let go, if it holds one);
+      // what an attempt or a sleep threw, the loop judges.
+      if (effect instanceof Call) throw released(run, error);
       input = new Thrown(error);
     }
   }
@@ -73,12 +75,20 @@ export function driveSync(run: Run, input: unknown): unknown {
     try {
       input = perform(run, effect, true);
     } catch (error) {
-      if (effect instanceof Call) throw error;
+      if (effect instanceof Call) throw released(run, error);
       input = new Thrown(error);
     }
     // Outside the try: a thenable is a usage error for the caller, not a failed attempt.
-    if (isThenable(input)) throw thenableError(performer(effect), input, ASYNC_HINT);
+    if (isThenable(input)) {
+      throw released(run, thenableError(performer(effect), input, ASYNC_HINT));
+    }
   }
+}
+
+/** Lets go of the run's breaker permit, if any, as the call ends with `error`; returns it. */
+function released(run: Run, error: unknown): unknown {
+  release(run);
+  return error;
 }
 
 /** Who performed an effect, for the error that a thenable is where a value was due. */

@@ -16,7 +16,8 @@ import type { Run } from './loop.js';
  * '***'`) changes neither the target's next arguments nor another event's details.
  */
 export function details(run: Run): Details {
-  return run.plan.blockForm
+  const { plan } = run;
+  const event: Details = plan.blockForm
     ? { tries: run.tries, elapsed: run.elapsed }
     : {
         target: run.target,
@@ -24,6 +25,9 @@ export function details(run: Run): Details {
         tries: run.tries,
         elapsed: run.elapsed,
       };
+  // Only where failures can be free: the details of other plans stay as Python's are.
+  if (plan.free !== undefined || plan.breaker !== undefined) event.freeTries = run.free?.count ?? 0;
+  return event;
 }
 
 /** The details of an ended attempt: with `exception` (it threw) or `value` (it returned). */

@@ -10,9 +10,9 @@
 
 import type { Clock } from '../base/clock.js';
 import { ignoreRejection, isThenable, show } from '../base/validate.js';
-import type { ServerDirected } from '../http/retry-after.js';
+import { type ServerDirected, serverWait } from '../http/retry-after.js';
 import type { Limits, Plan } from '../plan/plan.js';
-import type { BudgetCall, GiveupReason, RetryBudget } from '../types.js';
+import type { BreakerPermit, BudgetCall, GiveupReason, RetryBudget } from '../types.js';
 import { AttemptGuard, TimedOut } from './attempt.js';
 import {
   backoffDetails,
@@ -27,6 +27,7 @@ import {
   successDetails,
   tryDetails,
 } from './events.js';
+import { admit, type BreakerOpenError, report } from './gate.js';
 import { Call } from './lifecycle.js';
 
 type Callback = (...args: never[]) => unknown;
@@ -61,6 +62,10 @@ export class Run {
    * with a subscriber about 500 ns (17% of 3.3 µs, Node 24 CPU profile).
    */
   notes: unknown = undefined;
+  /** The free failures of this call (`free`, breaker refusals); made at the first. */
+  free: FreeTries | undefined = undefined;
+  /** The breaker's permit for the attempt about to be made or being made; none during a wait. */
+  permit: BreakerPermit | undefined = undefined;
 
   constructor(
     plan: Plan,
@@ -115,6 +120,20 @@ export class Run {
     if (done) this.round = undefined;
     return value;
   }
+}
+
+/**
+ * The free failures of one call: those `free` accepted and the breaker's refusals. One object
+ * made at the first, so that a call without any holds two fields less (heap per pending retry is
+ * gated).
+ */
+class FreeTries {
+  /** Free failures so far, refusals included: `details.freeTries`, bounded by `maxFreeTries`. */
+  count = 0;
+  /** The attempts among them: they do not count towards `maxTries`. */
+  attempts = 0;
+  /** The waits of free retries (`freeWait`); made at the first that needs one. */
+  waits: Iterator<number, unknown, unknown> | undefined = undefined;
 }
 
 /** The outcome of an attempt or a sleep that threw (or rejected), as `Run.step` takes it. */
@@ -206,9 +225,10 @@ export function startTime(plan: Plan): number {
 /** What the budget sees of this call, up to date: made when it is first asked for. */
 export function budgetCall(run: Run): BudgetCall {
   // Stryker disable next-line ObjectLiteral: the fields are set right below; memo starts undefined
-  run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined };
+  run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined, free: false };
   run.budgetCall.tries = run.tries;
   run.budgetCall.outcome = run.result;
+  run.budgetCall.free = false;
   return run.budgetCall;
 }
 
@@ -232,6 +252,7 @@ function* notifyGiveup(run: Run, reason: GiveupReason): Generator<Request, void,
 
 /** Ends the call because its signal aborted: `onGiveup` (reason `'aborted'`), then `signal.reason`. */
 function* abort(run: Run): Generator<Request, never, unknown> {
+  yield* report(run, 'ignore');
   const reason = (run.signal as AbortSignal).reason;
   if (run.plan.predicate === undefined) {
     // Exception twins report the abort reason as the exception; predicate twins, the last value.
@@ -243,12 +264,17 @@ function* abort(run: Run): Generator<Request, never, unknown> {
 }
 
 /**
- * What comes before an attempt: the abort check, the attempt's guard (of guarded plans), made
- * first so that `onTry` sees its signal, and `onTry` (of plans that need it).
+ * What comes before an attempt: the abort check, the breaker's permit (of plans with a breaker),
+ * the attempt's guard (of guarded plans), made first so that `onTry` sees its signal, and `onTry`
+ * (of plans that need it). Returns the breaker's refusal, if it refused: then none of the rest.
  */
-function* beforeAttempt(run: Run): Generator<Request, void, unknown> {
+function* beforeAttempt(run: Run): Generator<Request, BreakerOpenError | undefined, unknown> {
   const { plan, signal } = run;
   if (signal?.aborted) yield* abort(run);
+  if (plan.breaker !== undefined) {
+    const refusal = yield* admit(run);
+    if (refusal !== undefined) return refusal;
+  }
   if (plan.guarded || signal !== undefined) {
     run.guard = new AttemptGuard(plan, run.tries + 1, signal);
   }
@@ -257,6 +283,7 @@ function* beforeAttempt(run: Run): Generator<Request, void, unknown> {
     // No attempt ever starts after an abort, also one during an async onTry handler.
     if (signal?.aborted) yield* abort(run);
   }
+  return undefined;
 }
 
 /** A wait from the generator or the jitter must be a finite number of seconds >= 0. */
@@ -274,6 +301,17 @@ function checkWait(value: unknown, source: string, run: Run): number {
   throw error;
 }
 
+/** Checks a wait iterator's step: a sync `next()`. */
+function checkStep(step: unknown): IteratorResult<number, unknown> & ServerDirected {
+  if (isThenable(step)) {
+    ignoreRejection(step);
+    throw new TypeError(
+      'The wait generator returned an async iterator (next() gave a Promise): wait generators must be sync — a function* or an object with a sync next(), not an async function*',
+    );
+  }
+  return step as IteratorResult<number, unknown> & ServerDirected;
+}
+
 /** The next step of the wait generator; made at the first retryable failure. */
 function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
   if (run.waits === undefined) {
@@ -284,24 +322,45 @@ function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
     }
     run.waits = waits;
   }
-  const step = run.waits.next(run.result);
-  if (isThenable(step)) {
-    ignoreRejection(step);
-    throw new TypeError(
-      'The wait generator returned an async iterator (next() gave a Promise): wait generators must be sync — a function* or an object with a sync next(), not an async function*',
-    );
-  }
-  return step;
+  return checkStep(run.waits.next(run.result));
 }
 
 /**
- * The wait before the next attempt: the generator's next value, jittered and cut to fit `maxTime`;
- * or why no attempt can follow (the generator is exhausted, or the server asks for a wait past
+ * The next step of a free retry's waits: the server's wait when it directs one (a `Retry-After`
+ * of the failure, or the breaker's `retryAfter`), else `freeWait`'s next. The main generator does
+ * not advance.
+ */
+function nextFreeStep(
+  run: Run,
+  free: FreeTries,
+  refusal: BreakerOpenError | undefined,
+): IteratorResult<number, unknown> & ServerDirected {
+  const server = refusal === undefined ? serverWait(run.result) : refusal.retryAfter;
+  if (server !== undefined) {
+    return Number.isFinite(server)
+      ? { done: false, value: server, fromServer: true }
+      : { done: false, value: server, tooLong: true };
+  }
+  if (free.waits === undefined) {
+    const waits = run.plan.freeWait({ random: run.plan.random });
+    if (typeof waits?.next !== 'function') {
+      throw new TypeError(`Expected \`freeWait\` to return an iterator, got ${show(waits)}`);
+    }
+    free.waits = waits;
+  }
+  return checkStep(free.waits.next(run.result));
+}
+
+/**
+ * The wait before the next attempt: the step's value, jittered and cut to fit `maxTime`; or why
+ * no attempt can follow (the generator is exhausted, or the server asks for a wait past
  * `maxTime` or past what the generator accepts). A function of its own, so that a pending wait
  * holds none of its temporaries.
  */
-function plannedWait(run: Run): number | 'exhausted' | 'maxTime' | 'serverWait' {
-  const step = nextStep(run);
+function plannedWait(
+  run: Run,
+  step: IteratorResult<number, unknown> & ServerDirected,
+): number | 'exhausted' | 'maxTime' | 'serverWait' {
   if (step.done) return 'exhausted';
   if (step.tooLong === true) return 'serverWait';
   const { plan, limits } = run;
@@ -333,9 +392,16 @@ function* playRound(run: Run, attemptMade: boolean): Round {
   if (!attemptMade) {
     if (run.tries === 0 && heard(run, 'request')) yield* emit(run, 'request', details, undefined);
     // A call given a signal of its own needs its guard even where the plan needs none.
-    // Stryker disable next-line ConditionalExpression: without a listener, a guard or a signal, beforeAttempt does nothing
-    if (plan.guarded || run.signal !== undefined || heard(run, 'beforeAttempt'))
-      yield* beforeAttempt(run);
+    if (
+      plan.guarded ||
+      run.signal !== undefined ||
+      // Stryker disable next-line ConditionalExpression: without a listener, a guard, a signal or a breaker, beforeAttempt does nothing
+      plan.breaker !== undefined ||
+      heard(run, 'beforeAttempt')
+    ) {
+      const refusal = yield* beforeAttempt(run);
+      if (refusal !== undefined) return yield* refused(run, refusal);
+    }
   }
   run.tries += 1;
   const outcome = yield ATTEMPT;
@@ -348,11 +414,13 @@ function* playRound(run: Run, attemptMade: boolean): Round {
     // attempt that timed out is a failure every async twin retries; and once the signal has
     // aborted, any failure ends the call as aborted (below), so that an abort always gives up.
     if (!timedOut && !plan.catches(run.result) && !run.signal?.aborted) {
+      yield* report(run, 'ignore');
       // Stryker disable next-line ConditionalExpression: in Node this stage always has its publisher; an event built for it while inactive goes nowhere
       if (heard(run, 'attemptEnd')) yield* emit(run, 'attemptEnd', ERRED, undefined);
       throw run.result;
     }
   } else if (plan.predicate === undefined || !(yield new Call(plan.predicate, [run.result]))) {
+    yield* report(run, 'success');
     // Stryker disable next-line ConditionalExpression: in Node this stage always has its publisher; an event built for it while inactive goes nowhere
     if (heard(run, 'attemptEnd')) yield* emit(run, 'attemptEnd', SUCCEEDED, undefined);
     if (heard(run, 'success')) yield* emit(run, 'success', successDetails, undefined);
@@ -364,12 +432,18 @@ function* playRound(run: Run, attemptMade: boolean): Round {
   if (run.signal?.aborted) yield* abort(run);
   const gaveUp =
     plan.giveup !== undefined && (yield new Call(plan.giveup, [run.result, outcomeDetails(run)]));
+  // The breaker hears of what the loop would retry; what `giveup` accepted says nothing of the service.
+  yield* report(run, gaveUp ? 'ignore' : 'failure');
   // The budget is told of retryable failures only: not of an aborted call's, nor of one `giveup`
   // refused (gRFC A6 counts neither); but of the last try's, past maxTries or maxTime (so does gRPC).
   if (!gaveUp && heard(run, 'failure')) yield* emit(run, 'failure', outcomeDetails, undefined);
+  if (!gaveUp && plan.free !== undefined && (yield new Call(plan.free, [outcomeDetails(run)]))) {
+    return yield* freeRetry(run, undefined);
+  }
+  const charged = run.tries - (run.free?.attempts ?? 0);
   const reason: GiveupReason | undefined = gaveUp
     ? 'giveup'
-    : run.tries >= limits.maxTries
+    : charged >= limits.maxTries
       ? 'maxTries'
       : run.elapsed >= limits.maxTime
         ? 'maxTime'
@@ -379,24 +453,76 @@ function* playRound(run: Run, attemptMade: boolean): Round {
     return givenUp(run, plan.raiseOnGiveup);
   }
 
-  const wait = plannedWait(run);
+  const wait = plannedWait(run, nextStep(run));
   if (typeof wait !== 'number') {
     yield* notifyGiveup(run, wait);
     // An exhausted wait generator always rethrows an error, even with raiseOnGiveup false.
     return givenUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
   }
-  // The budget is asked last, so that a refusal is the only reason this retry does not happen.
-  if (plan.budget !== undefined && !(yield* askBudget(run))) {
-    yield* notifyGiveup(run, 'budget');
-    return givenUp(run, plan.raiseOnGiveup);
+  return yield* retryAfterWait(run, wait, 'retry');
+}
+
+/**
+ * A round the breaker refused: no attempt, a free failure. The exception twins report the
+ * `BreakerOpenError` as the failure (the predicate twins keep the last value); giving up rejects
+ * with it.
+ */
+function* refused(run: Run, refusal: BreakerOpenError): Round {
+  if (run.plan.predicate === undefined) {
+    run.threw = true;
+    run.result = refusal;
+  }
+  return yield* freeRetry(run, refusal);
+}
+
+/**
+ * A free retry: it uses up no try, but is bounded by `maxFreeTries` and `maxTime`, always waits
+ * (the server's or the breaker's wait, else `freeWait`'s) and still asks the budget. `refusal`:
+ * the breaker's, when no attempt was made; any reason not to wait for it gives up as
+ * `'breakerOpen'`.
+ */
+function* freeRetry(run: Run, refusal: BreakerOpenError | undefined): Round {
+  const { plan, limits } = run;
+  run.free ??= new FreeTries();
+  const free = run.free;
+  free.count += 1;
+  if (refusal === undefined) free.attempts += 1;
+  let wait: number | GiveupReason;
+  if (free.count > plan.maxFreeTries) wait = 'maxFreeTries';
+  else if (run.elapsed >= limits.maxTime) wait = 'maxTime';
+  else wait = plannedWait(run, nextFreeStep(run, free, refusal));
+  if (typeof wait !== 'number') {
+    const reason = refusal === undefined ? wait : 'breakerOpen';
+    yield* notifyGiveup(run, reason);
+    if (refusal === undefined) return givenUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
+    if (plan.raiseOnGiveup) throw refusal;
+    return new Ended(undefined);
+  }
+  // A refusal sent nothing to the service: the budget, which guards it from retries, is not asked.
+  return yield* retryAfterWait(run, wait, refusal === undefined ? 'free' : undefined);
+}
+
+/**
+ * The end of a round that retries: the budget's say (asked last, so that a refusal is the only
+ * reason this retry does not happen), then `onBackoff` and the wait. `cost`: what the budget is
+ * asked for — a retry, a free one (a cheaper one, for `tokenBucket`), or nothing.
+ */
+function* retryAfterWait(run: Run, wait: number, cost: 'retry' | 'free' | undefined): Round {
+  if (run.plan.budget !== undefined && cost !== undefined) {
+    if (!(yield* askBudget(run, cost === 'free'))) {
+      yield* notifyGiveup(run, 'budget');
+      return givenUp(run, run.plan.raiseOnGiveup);
+    }
   }
   if (heard(run, 'backoff')) yield* emit(run, 'backoff', backoffDetails, wait);
   run.forgetOutcome();
   return wait;
 }
 
-/** Asks the budget whether this retry may happen: its `tryRetry`, a decision. */
-function* askBudget(run: Run): Generator<Request, unknown, unknown> {
+/** Asks the budget whether this retry (a `free` one or not) may happen: its `tryRetry`. */
+function* askBudget(run: Run, free: boolean): Generator<Request, unknown, unknown> {
   const budget = run.plan.budget as RetryBudget;
-  return yield new Call(budget.tryRetry as Callback, [budgetCall(run)], budget);
+  const call = budgetCall(run);
+  call.free = free;
+  return yield new Call(budget.tryRetry as Callback, [call], budget);
 }

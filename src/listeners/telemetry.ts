@@ -42,6 +42,8 @@ export const CHANNELS = {
   wait: 'backoff-ts:wait',
   /** Each give-up. */
   giveup: 'backoff-ts:giveup',
+  /** Each circuit breaker's transitions and refusals (`circuitBreaker`). */
+  breaker: 'backoff-ts:breaker',
 } as const;
 
 /** What every message has: the retrying operation's name and the details its handlers see. */
@@ -179,6 +181,7 @@ export const channels = (():
       attempt: Channel;
       wait: Channel;
       giveup: Channel;
+      breaker: Channel;
     }>
   | undefined => {
   const dc = diagnosticsChannel();
@@ -188,8 +191,12 @@ export const channels = (():
     attempt: dc.channel(CHANNELS.attempt),
     wait: dc.channel(CHANNELS.wait),
     giveup: dc.channel(CHANNELS.giveup),
+    breaker: dc.channel(CHANNELS.breaker),
   };
 })();
+
+/** The `backoff-ts:breaker` channel, or `undefined` where the runtime has none. @internal */
+export const breakerChannel = (): Channel | undefined => channels?.breaker;
 
 /**
  * What the publishers note of a call while someone subscribes: when it started and when its

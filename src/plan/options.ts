@@ -13,13 +13,14 @@ import {
   show,
   typeError,
 } from '../base/validate.js';
+import { checkBreaker } from '../engine/gate.js';
 import type { Listener } from '../engine/lifecycle.js';
 import { listen } from '../listeners/listeners.js';
 import { backoffLine, defaultLogger, giveupLine, LEVELS } from '../listeners/logging.js';
 import { tracer } from '../listeners/telemetry.js';
 import type { AsyncOptions, ExceptionOptions, RetryBudget } from '../types.js';
 import { fullJitter } from '../waits/jitter.js';
-import { checkWaitOptions, defaultJitterOf } from '../waits/wait-gen.js';
+import { checkWaitOptions, defaultJitterOf, expo, type WaitContext } from '../waits/wait-gen.js';
 import type { Limits, Plan } from './plan.js';
 
 type Callback = (...args: never[]) => unknown;
@@ -230,6 +231,54 @@ function checkClock(value: unknown, sync: boolean, timeout: number | undefined):
   return value as Clock;
 }
 
+/**
+ * `free`: error classes (exception forms), or a function of the failure's details (every form),
+ * compiled to one function of the details.
+ */
+function checkFree(value: unknown, request: PlanRequest): Callback | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'function' && !isClass(value)) return value as Callback;
+  if (request.predicate !== undefined) {
+    throw typeError('free', 'a function of the details (with the value)', value);
+  }
+  let matches: (error: unknown) => boolean;
+  try {
+    matches = catcher(value);
+  } catch {
+    throw typeError(
+      'free',
+      'an error class, a non-empty array of them, or a function of the details',
+      value,
+    );
+  }
+  return ((details: { exception: unknown }) => matches(details.exception)) as Callback;
+}
+
+/** An error class rather than a function of the details: `Error`, a subclass, or `class` syntax. */
+const isClass = (fn: Function): boolean =>
+  fn === Error ||
+  fn.prototype instanceof Error ||
+  /^class\b/.test(Function.prototype.toString.call(fn));
+
+function checkMaxFreeTries(value: unknown): number {
+  if (value === null || value === undefined) return DEFAULT_MAX_FREE_TRIES;
+  return checkNumber(
+    'maxFreeTries',
+    value,
+    'a positive integer or Infinity (with a finite maxTime)',
+    (v) => v === Number.POSITIVE_INFINITY || (Number.isInteger(v) && v >= 1),
+  );
+}
+
+/** The default `maxFreeTries`: ten free failures a call. */
+const DEFAULT_MAX_FREE_TRIES = 10;
+
+/**
+ * The default `freeWait`: 1, 2, 4 … 20 s, jittered as the decorator's waits are. AWS's throttling
+ * retries start at 1 s (`THROTTLING_RETRY_DELAY_BASE`) and cap at 20 s (`MAXIMUM_RETRY_DELAY`).
+ */
+const defaultFreeWait = (): Iterator<number, unknown, unknown> => expo({ factor: 1, maxValue: 20 });
+
 /** What an option's check may read besides the option's own value. */
 interface CheckContext {
   readonly request: PlanRequest;
@@ -360,6 +409,19 @@ export const OPTIONS = {
     // Stryker disable next-line BooleanLiteral: preview sets its own clock
     inPreview: false,
   },
+  free: {
+    ...plain,
+    check: (value: unknown, { request }: CheckContext) => checkFree(value, request),
+  },
+  maxFreeTries: { ...plain, check: checkMaxFreeTries },
+  freeWait: {
+    ...plain,
+    check: (value: unknown) =>
+      (optionalFunction('freeWait', value) ?? defaultFreeWait) as (
+        context: WaitContext,
+      ) => Iterator<number, unknown, unknown>,
+  },
+  breaker: { ...plain, check: checkBreaker, inPreview: false },
 } satisfies { readonly [Name in RetryOptionName]-?: OptionRow<unknown> };
 
 /** What the table's checks return, by option. */
@@ -463,6 +525,12 @@ export function makePlan(request: PlanRequest): Plan {
     ...kept
   } = checked as Checked;
 
+  // Free failures need a bound: their own, or the call's time.
+  if (kept.maxFreeTries === Number.POSITIVE_INFINITY && maxTime === Number.POSITIVE_INFINITY) {
+    throw new RangeError(
+      'Expected `maxFreeTries` to be finite when `maxTime` is not set, got Infinity: free failures would never end the call; set maxTime, or a finite maxFreeTries',
+    );
+  }
   const lazy =
     // Stryker disable next-line ConditionalExpression,EqualityOperator: resolving plain options per call gives the same limits
     typeof maxTries === 'function' || typeof maxTime === 'function' || lazyWaitOptions.size > 0;
@@ -501,6 +569,7 @@ export function makePlan(request: PlanRequest): Plan {
     // Stryker disable next-line BooleanLiteral,ConditionalExpression: `false` only turns the fast paths off
     inlineFirstAttempt:
       kept.signal === undefined &&
+      kept.breaker === undefined &&
       !(request.blockForm && !request.sync) &&
       on.request === undefined &&
       // Stryker disable next-line ArrayDeclaration,MethodExpression: in Node the publisher is on this stage; the drivers skip the fast path while it is active

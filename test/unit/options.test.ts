@@ -315,7 +315,7 @@ describe('the option table', () => {
   });
 
   it('names every retry option once; each refuses a bad value with an error naming it', () => {
-    expect(new Set(RETRY_OPTIONS).size).toBe(18);
+    expect(new Set(RETRY_OPTIONS).size).toBe(22);
     expect(RETRY_OPTIONS).toContain('maxTries');
     for (const name of RETRY_OPTIONS) {
       expect(() => onException(expo, Error, { [name]: Symbol('bad') } as never)).toThrow(

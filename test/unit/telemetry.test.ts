@@ -398,6 +398,7 @@ describe('finding node:diagnostics_channel', () => {
       attempt: 'backoff-ts:attempt',
       wait: 'backoff-ts:wait',
       giveup: 'backoff-ts:giveup',
+      breaker: 'backoff-ts:breaker',
     });
   });
 });

@@ -1,0 +1,562 @@
+/**
+ * The built-in circuit breaker: closed, open, half-open (one probe) and isolated, tripped by a
+ * policy (`consecutive`, `failureRatio`), on the library's clock so that the test kit drives it. It has
+ * the shape the retry loop asks before every attempt (`Breaker`): `acquire()` grants a permit or
+ * refuses with `retryAfter`.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from '../base/clock.js';
+import { checkNumber, show, typeError } from '../base/validate.js';
+import { breakerChannel } from '../listeners/telemetry.js';
+import type { Admission, Breaker, BreakerPermit } from '../types.js';
+import { expo } from '../waits/wait-gen.js';
+
+/** A breaker's state, as `state()` and snapshots say it. */
+export type BreakerState = 'closed' | 'open' | 'halfOpen' | 'isolated';
+
+/**
+ * What trips a breaker: counts the outcomes of attempts made while it is closed, and says when to
+ * open. Made by {@link consecutive} or {@link failureRatio}; each breaker keeps its own counts.
+ *
+ * @example
+ * ```ts
+ * const trip: TripPolicy = backoff.consecutive(3);
+ * ```
+ */
+export interface TripPolicy {
+  /** Makes the counts of one breaker. */
+  readonly counter: () => TripCounter;
+}
+
+/** One breaker's counts, as a {@link TripPolicy} keeps them (times in seconds, on its clock). */
+export interface TripCounter {
+  /** An attempt succeeded. */
+  success(now: number): void;
+  /** An attempt failed: `true` opens the breaker. */
+  failure(now: number): boolean;
+  /** Forgets every count (the breaker closed, or was reset). */
+  reset(): void;
+  /** Failures it still counts: a keyed registry evicts only breakers with none. */
+  readonly recentFailures: number;
+}
+
+/**
+ * Trips after `threshold` failures in a row; a success starts the count again. Cockatiel's
+ * `ConsecutiveBreaker`, and failsafe-go's `WithFailureThreshold`.
+ *
+ * @param threshold - failures in a row that open the breaker (a positive integer; default 5)
+ * @returns the policy
+ * @example
+ * ```ts
+ * const breaker = backoff.circuitBreaker({ trip: backoff.consecutive(3) });
+ * ```
+ */
+export function consecutive(threshold = 5): TripPolicy {
+  checkNumber('threshold', threshold, 'a positive integer', (v) => Number.isInteger(v) && v >= 1);
+  return {
+    counter: () => {
+      let failures = 0;
+      return {
+        success: () => {
+          failures = 0;
+        },
+        failure: () => {
+          failures += 1;
+          return failures >= threshold;
+        },
+        reset: () => {
+          failures = 0;
+        },
+        get recentFailures() {
+          return failures;
+        },
+      };
+    },
+  };
+}
+
+/** Options of {@link failureRatio}. */
+export interface FailureRatioOptions {
+  /** The failure ratio that opens the breaker, in (0, 1]. @defaultValue 0.5 */
+  readonly threshold?: number | undefined;
+  /** Attempts the window must hold before the ratio counts. @defaultValue 20 */
+  readonly minThroughput?: number | undefined;
+  /** The window's length, in seconds; counted in 10 slices. @defaultValue 30 */
+  readonly window?: number | undefined;
+}
+
+/** The slices a ratio window is counted in (failsafe-go and Polly count 10 too). */
+const SLICES = 10;
+
+/**
+ * Trips when failures reach `threshold` of the attempts of the last `window` seconds, once there
+ * are at least `minThroughput` of them. The window slides by tenths: a slice's counts leave it
+ * whole. Polly's advanced breaker and cockatiel's `SamplingBreaker`.
+ *
+ * @param options - threshold, minimum throughput and window (seconds)
+ * @returns the policy
+ * @example
+ * ```ts
+ * const breaker = backoff.circuitBreaker({
+ *   trip: backoff.failureRatio({ threshold: 0.5, minThroughput: 20, window: 30 }),
+ * });
+ * ```
+ */
+export function failureRatio(options: FailureRatioOptions = {}): TripPolicy {
+  if (typeof options !== 'object' || options === null)
+    throw typeError('options', 'an object', options);
+  const threshold = options.threshold ?? 0.5;
+  checkNumber('threshold', threshold, 'a ratio in (0, 1]', (v) => v > 0 && v <= 1);
+  const minThroughput = options.minThroughput ?? 20;
+  checkNumber(
+    'minThroughput',
+    minThroughput,
+    'a positive integer',
+    (v) => Number.isInteger(v) && v >= 1,
+  );
+  const window = options.window ?? 30;
+  checkNumber(
+    'window',
+    window,
+    'a finite number of seconds > 0',
+    (v) => Number.isFinite(v) && v > 0,
+  );
+  const slice = window / SLICES;
+  return {
+    counter: () => {
+      // Ring of slices: successes and failures of each, and the slice number it counts.
+      const successes = new Array<number>(SLICES).fill(0);
+      const failures = new Array<number>(SLICES).fill(0);
+      const numbers = new Array<number>(SLICES).fill(-1);
+      let total = 0;
+      let failed = 0;
+      /** The index of `now`'s slice, emptying the slices that left the window. */
+      const at = (now: number): number => {
+        const number = Math.floor(now / slice);
+        const index = ((number % SLICES) + SLICES) % SLICES;
+        if (numbers[index] !== number) {
+          // Every slice older than the window goes: they are counted out one by one as time passes.
+          for (let i = 0; i < SLICES; i++) {
+            if ((numbers[i] as number) <= number - SLICES && (numbers[i] as number) !== -1) {
+              total -= (successes[i] as number) + (failures[i] as number);
+              failed -= failures[i] as number;
+              successes[i] = 0;
+              failures[i] = 0;
+              numbers[i] = -1;
+            }
+          }
+          total -= (successes[index] as number) + (failures[index] as number);
+          failed -= failures[index] as number;
+          successes[index] = 0;
+          failures[index] = 0;
+          numbers[index] = number;
+        }
+        return index;
+      };
+      const reset = () => {
+        successes.fill(0);
+        failures.fill(0);
+        numbers.fill(-1);
+        total = 0;
+        failed = 0;
+      };
+      return {
+        success: (now) => {
+          const index = at(now);
+          successes[index] = (successes[index] as number) + 1;
+          total += 1;
+        },
+        failure: (now) => {
+          const index = at(now);
+          failures[index] = (failures[index] as number) + 1;
+          total += 1;
+          failed += 1;
+          return total >= minThroughput && failed >= threshold * total;
+        },
+        reset,
+        get recentFailures() {
+          return failed;
+        },
+      };
+    },
+  };
+}
+
+/** A serialisable record of a breaker: what {@link CircuitBreaker.snapshot} returns and `initialState` takes. */
+export interface BreakerSnapshot {
+  /** The state. A half-open one restarts as open with no time left: its next attempt probes. */
+  readonly state: BreakerState;
+  /** Open: the seconds left before it lets a probe through. */
+  readonly openFor?: number | undefined;
+  /** How many times it opened in a row without closing: the step of `halfOpenAfter` it is at. */
+  readonly opened?: number | undefined;
+}
+
+/** Options of {@link circuitBreaker}. */
+export interface CircuitBreakerOptions {
+  /** What opens it. @defaultValue `consecutive(5)` */
+  readonly trip?: TripPolicy | undefined;
+  /**
+   * Seconds it stays open before it lets one probe through: a number, or a function making an
+   * iterator of them (a wait generator), whose next value each opening in a row takes; closing
+   * starts it again. @defaultValue 5, 10, 20, 40, 60, 60 … s: `() => expo({ factor: 5, maxValue: 60 })`
+   */
+  readonly halfOpenAfter?: number | (() => Iterator<number, unknown, unknown>) | undefined;
+  /** Seconds a probe may take to report: past it, the breaker opens again. @defaultValue 60 */
+  readonly probeTimeout?: number | undefined;
+  /** Its name: `BreakerOpenError.key`, channel messages and telemetry. */
+  readonly key?: string | undefined;
+  /** The source of time (seconds): pass the test kit's `VirtualClock` to drive it. @defaultValue `systemClock` */
+  readonly clock?: Pick<Clock, 'now'> | undefined;
+  /** The state to start in (a {@link BreakerSnapshot}, such as one saved at shutdown). @defaultValue closed */
+  readonly initialState?: BreakerSnapshot | undefined;
+}
+
+/**
+ * A circuit breaker: a {@link Breaker} the retry loop asks before every attempt, with controls.
+ *
+ * @example
+ * ```ts
+ * const breaker = backoff.circuitBreaker({ key: 'payments' });
+ * if (breaker.state() === 'open') console.log('payments are down');
+ * ```
+ */
+export interface CircuitBreaker extends Breaker {
+  /** Its name, if given. */
+  readonly key: string | undefined;
+  /** Asks for an attempt: a permit, or a refusal with the seconds until a probe may go (open). */
+  acquire(): Admission;
+  /** Its state now (an open breaker whose time is up says `'halfOpen'`). */
+  state(): BreakerState;
+  /** Holds it open until {@link CircuitBreaker.reset}: every attempt is refused. */
+  isolate(): void;
+  /** Closes it and forgets its counts. */
+  reset(): void;
+  /** A serialisable record of it, to start another from (`initialState`). */
+  snapshot(): BreakerSnapshot;
+  /** Failures it still counts, while closed; a keyed registry evicts only breakers with none. @internal */
+  readonly recentFailures: number;
+  /** When it was last asked, on its clock. @internal */
+  readonly lastUsed: number;
+}
+
+const STATES: readonly BreakerState[] = ['closed', 'open', 'halfOpen', 'isolated'];
+
+/** The message of a transition on `backoff-ts:breaker`. */
+export interface BreakerTransition {
+  /** The breaker's `key`. */
+  readonly key: string | undefined;
+  /** The state it leaves. */
+  readonly from: BreakerState;
+  /** The state it enters. */
+  readonly to: BreakerState;
+}
+
+/** The message of a refusal on `backoff-ts:breaker`. */
+export interface BreakerRefusal {
+  /** The breaker's `key`. */
+  readonly key: string | undefined;
+  /** Always `'refused'`. */
+  readonly refused: true;
+  /** The state that refused. */
+  readonly state: BreakerState;
+  /** Seconds until it may grant a permit, if known. */
+  readonly retryAfter: number | undefined;
+}
+
+function checkSeconds(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  return checkNumber(
+    name,
+    value,
+    'a finite number of seconds >= 0',
+    (v) => Number.isFinite(v) && v >= 0,
+  );
+}
+
+/** The default `halfOpenAfter`: 5, 10, 20, 40, 60 s, then 60 s. */
+const defaultHalfOpenAfter = (): Iterator<number, unknown, unknown> =>
+  expo({ factor: 5, maxValue: 60 });
+
+/**
+ * Makes a circuit breaker. Closed, it grants every attempt and counts outcomes; tripped, it opens
+ * and refuses with `retryAfter` until `halfOpenAfter` has passed; then it lets one probe through
+ * (refusing the others, no queue), closes if the probe succeeds, opens again for the next
+ * `halfOpenAfter` if it fails or does not report within `probeTimeout`. Outcomes the loop
+ * reports as ignored (the caller's abort, an error it does not retry) count for nothing.
+ *
+ * @param options - trip policy, open time, probe timeout, key, clock, initial state
+ * @returns the breaker
+ * @example
+ * ```ts
+ * const breaker = backoff.circuitBreaker({ trip: backoff.consecutive(5), halfOpenAfter: 10 });
+ * const getUser = backoff.onException(backoff.expo, Error, { breaker, maxTries: 3 })(fetchUser);
+ * ```
+ */
+export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+  if (typeof options !== 'object' || options === null)
+    throw typeError('options', 'an object', options);
+  const trip = options.trip ?? consecutive();
+  if (typeof trip?.counter !== 'function') {
+    throw typeError('trip', 'a trip policy (consecutive(n) or failureRatio(options))', trip);
+  }
+  const { halfOpenAfter } = options;
+  let makeWaits: () => Iterator<number, unknown, unknown>;
+  if (halfOpenAfter === undefined) makeWaits = defaultHalfOpenAfter;
+  else if (typeof halfOpenAfter === 'function') makeWaits = halfOpenAfter;
+  else {
+    const seconds = checkSeconds('halfOpenAfter', halfOpenAfter, 0);
+    makeWaits = () => ({ next: () => ({ done: false, value: seconds }) });
+  }
+  const probeTimeout = checkSeconds('probeTimeout', options.probeTimeout, 60);
+  const key = options.key;
+  if (key !== undefined && typeof key !== 'string') throw typeError('key', 'a string', key);
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== 'function')
+    throw typeError('clock', 'an object with a now method', clock);
+  const counter = trip.counter();
+
+  let state: BreakerState = 'closed';
+  /** Bumped at every transition: a permit of an earlier epoch reports nothing. */
+  let epoch = 0;
+  /** Open: when a probe may go. Half-open with a probe out: when the probe times out. */
+  let until = 0;
+  let probing = false;
+  let opened = 0;
+  let waits: Iterator<number, unknown, unknown> | undefined;
+  /** The admission every attempt gets while closed, one per closed epoch: no allocation per attempt. */
+  let granted: Admission | undefined;
+
+  const now = (): number => {
+    const seconds = clock.now();
+    if (!Number.isFinite(seconds)) {
+      throw new TypeError(
+        `Expected clock.now() to return a finite number of seconds, got ${show(seconds)}`,
+      );
+    }
+    return seconds;
+  };
+  let lastUsed = now();
+
+  const move = (to: BreakerState): void => {
+    const from = state;
+    state = to;
+    epoch += 1;
+    granted = undefined;
+    probing = false;
+    const channel = breakerChannel();
+    if (channel?.hasSubscribers) channel.publish({ key, from, to } satisfies BreakerTransition);
+  };
+
+  const open = (at: number): void => {
+    waits ??= makeWaits();
+    const step = waits.next();
+    const wait = step.done ? 0 : step.value;
+    if (!Number.isFinite(wait) || wait < 0) {
+      throw new RangeError(
+        `Expected halfOpenAfter to give a finite number of seconds >= 0, got ${show(wait)}`,
+      );
+    }
+    opened += 1;
+    until = at + wait;
+    move('open');
+  };
+
+  const close = (): void => {
+    counter.reset();
+    opened = 0;
+    waits = undefined;
+    move('closed');
+  };
+
+  /** Brings the state up to `at`: an open breaker whose time is up is half-open; a lost probe re-opens. */
+  const catchUp = (at: number): void => {
+    if (state === 'halfOpen' && probing && at >= until) open(at);
+    if (state === 'open' && at >= until) move('halfOpen');
+  };
+
+  /** A permit of the current epoch; `probe`: the half-open state's one. */
+  const permit = (probe: boolean): BreakerPermit => {
+    const mine = epoch;
+    const current = () => mine === epoch;
+    return {
+      success: () => {
+        if (!current()) return;
+        if (probe) close();
+        else counter.success(now());
+      },
+      failure: () => {
+        if (!current()) return;
+        const at = now();
+        if (probe || counter.failure(at)) open(at);
+      },
+      ignore: () => {
+        // A probe that says nothing frees the slot: the next attempt probes.
+        if (probe && current()) probing = false;
+      },
+    };
+  };
+
+  const refuse = (retryAfter: number | undefined): Admission => {
+    const channel = breakerChannel();
+    if (channel?.hasSubscribers) {
+      channel.publish({ key, refused: true, state, retryAfter } satisfies BreakerRefusal);
+    }
+    return { ok: false, retryAfter };
+  };
+
+  if (options.initialState !== undefined) restore(options.initialState);
+
+  function restore(snapshot: BreakerSnapshot): void {
+    if (typeof snapshot !== 'object' || snapshot === null || !STATES.includes(snapshot.state)) {
+      throw typeError('initialState', 'a snapshot ({ state, openFor?, opened? })', snapshot);
+    }
+    const at = now();
+    opened = snapshot.opened ?? 0;
+    checkNumber(
+      'initialState.opened',
+      opened,
+      'an integer >= 0',
+      (v) => Number.isInteger(v) && v >= 0,
+    );
+    if (opened > 0) {
+      // Resume halfOpenAfter at the step it was at.
+      waits = makeWaits();
+      for (let i = 0; i < opened; i++) waits.next();
+    }
+    if (snapshot.state === 'closed') return;
+    state = snapshot.state === 'isolated' ? 'isolated' : 'open';
+    until = at + checkSeconds('initialState.openFor', snapshot.openFor ?? 0, 0);
+  }
+
+  return {
+    key,
+    acquire(): Admission {
+      const at = now();
+      lastUsed = at;
+      catchUp(at);
+      if (state === 'closed') {
+        granted ??= { ok: true, permit: permit(false) };
+        return granted;
+      }
+      if (state === 'halfOpen' && !probing) {
+        probing = true;
+        until = at + probeTimeout;
+        return { ok: true, permit: permit(true) };
+      }
+      // Half-open with its probe out: when it will decide is unknown, so no retryAfter.
+      return refuse(state === 'open' ? until - at : undefined);
+    },
+    state(): BreakerState {
+      catchUp(now());
+      return state;
+    },
+    isolate(): void {
+      if (state !== 'isolated') move('isolated');
+    },
+    reset(): void {
+      close();
+    },
+    snapshot(): BreakerSnapshot {
+      const at = now();
+      catchUp(at);
+      if (state === 'closed') return { state, opened };
+      if (state === 'isolated') return { state, opened };
+      return { state, openFor: state === 'open' ? until - at : 0, opened };
+    },
+    get recentFailures() {
+      return state === 'closed' ? counter.recentFailures : Number.POSITIVE_INFINITY;
+    },
+    get lastUsed() {
+      return lastUsed;
+    },
+  };
+}
+
+/** Options of {@link keyedBreakers}: each breaker's, and the registry's bound. */
+export interface KeyedBreakersOptions extends Omit<CircuitBreakerOptions, 'key' | 'initialState'> {
+  /** The most breakers it keeps; past it, the least recently asked evictable one goes. @defaultValue 1000 */
+  readonly maxKeys?: number | undefined;
+  /** Seconds after which a breaker nobody asked is evictable, if closed with no recent failure. @defaultValue 600 */
+  readonly idleTtl?: number | undefined;
+}
+
+/**
+ * Breakers by key (one per origin, tenant, shard), made on first use and bounded: past `maxKeys`,
+ * and after `idleTtl` seconds unused, it evicts only closed breakers with no recent failures,
+ * least recently asked first. An open or half-open breaker, or one counting failures, is never
+ * evicted: forgetting it would forget the outage (OmniRoute#4114).
+ *
+ * @example
+ * ```ts
+ * const breakers = backoff.keyedBreakers({ trip: backoff.consecutive(5), maxKeys: 500 });
+ * const get = backoff.onException(backoff.expo, Error, {
+ *   breaker: ({ args }) => breakers.get(new URL(String(args[0])).origin),
+ * })(fetchJson);
+ * ```
+ */
+export interface KeyedBreakers {
+  /** The breaker of `key`, made now if there is none. */
+  get(key: string): CircuitBreaker;
+  /** How many breakers it holds. */
+  readonly size: number;
+  /** The keys it holds, least recently asked first. */
+  keys(): string[];
+}
+
+/**
+ * Makes a keyed registry of circuit breakers, all with the same options.
+ *
+ * @param options - each breaker's options, `maxKeys` and `idleTtl` (seconds)
+ * @returns the registry
+ * @example
+ * ```ts
+ * const breakers = backoff.keyedBreakers({ maxKeys: 100, idleTtl: 300 });
+ * breakers.get('https://api.example.com').state(); // 'closed'
+ * ```
+ */
+export function keyedBreakers(options: KeyedBreakersOptions = {}): KeyedBreakers {
+  if (typeof options !== 'object' || options === null)
+    throw typeError('options', 'an object', options);
+  const { maxKeys = 1000, idleTtl = 600, ...breakerOptions } = options;
+  checkNumber('maxKeys', maxKeys, 'a positive integer', (v) => Number.isInteger(v) && v >= 1);
+  checkSeconds('idleTtl', idleTtl, 600);
+  // Checks the breakers' options now, not at the first key.
+  circuitBreaker(breakerOptions);
+  const clock = breakerOptions.clock ?? systemClock;
+  /** In order of last use: a Map iterates in insertion order, and each get moves its key last. */
+  const breakers = new Map<string, CircuitBreaker>();
+  const evictable = (breaker: CircuitBreaker) =>
+    breaker.state() === 'closed' && breaker.recentFailures === 0;
+
+  const sweep = (now: number, room: boolean): void => {
+    for (const [key, breaker] of breakers) {
+      const idle = now - breaker.lastUsed >= idleTtl;
+      // Oldest first: once one is not idle, none after it is.
+      if (!idle && !(room && breakers.size >= maxKeys)) break;
+      if (evictable(breaker)) breakers.delete(key);
+    }
+  };
+
+  return {
+    get(key: string): CircuitBreaker {
+      if (typeof key !== 'string') throw typeError('key', 'a string', key);
+      let breaker = breakers.get(key);
+      if (breaker !== undefined) {
+        breakers.delete(key);
+        breakers.set(key, breaker);
+        return breaker;
+      }
+      sweep(clock.now(), true);
+      breaker = circuitBreaker({ ...breakerOptions, key });
+      breakers.set(key, breaker);
+      return breaker;
+    },
+    get size() {
+      return breakers.size;
+    },
+    keys: () => [...breakers.keys()],
+  };
+}
