@@ -61,7 +61,7 @@ export function checkBreaker(value: unknown): Breaker | ((details: never) => unk
   if (isBreaker(value) || typeof value === 'function') return value as Breaker;
   throw typeError(
     'breaker',
-    'a circuit breaker (an object with an acquire method) or a function of the details returning one',
+    'a circuit breaker (an object with an acquire method) or a function returning one',
     value,
   );
 }
@@ -78,7 +78,7 @@ export function* admit(run: Run): Generator<Request, BreakerOpenError | undefine
     if (!isBreaker(breaker)) {
       if (isThenable(breaker)) ignoreRejection(breaker);
       throw new TypeError(
-        `Expected the \`breaker\` function to return a circuit breaker (an object with an acquire method), got ${show(breaker)}`,
+        `Expected the \`breaker\` function to return a circuit breaker, got ${show(breaker)}`,
       );
     }
   }
@@ -90,7 +90,7 @@ export function* admit(run: Run): Generator<Request, BreakerOpenError | undefine
   }
   if (admission?.ok !== false) {
     throw new TypeError(
-      `Expected breaker.acquire() to return { ok: true, permit } or { ok: false, retryAfter? }, got ${show(admission)}`,
+      `Expected breaker.acquire() to return { ok: true, permit } or { ok: false }, got ${show(admission)}`,
     );
   }
   const { retryAfter } = admission;

@@ -10,7 +10,7 @@
 
 import type { Clock } from '../base/clock.js';
 import { ignoreRejection, isThenable, show } from '../base/validate.js';
-import { type ServerDirected, serverWait } from '../http/retry-after.js';
+import type { ServerDirected } from '../http/retry-after.js';
 import type { Limits, Plan } from '../plan/plan.js';
 import type { BreakerPermit, BudgetCall, GiveupReason, RetryBudget } from '../types.js';
 import { AttemptGuard, TimedOut } from './attempt.js';
@@ -312,8 +312,8 @@ function checkStep(step: unknown): IteratorResult<number, unknown> & ServerDirec
   return step as IteratorResult<number, unknown> & ServerDirected;
 }
 
-/** The next step of the wait generator; made at the first retryable failure. */
-function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
+/** The call's wait generator; made at the first retryable failure. */
+function mainWaits(run: Run): Iterator<number, unknown, unknown> & Partial<DirectsWaits> {
   if (run.waits === undefined) {
     // Made here, so that a first attempt that succeeds costs nothing.
     const waits = run.plan.wait(run.limits.waitOptions as never, { random: run.plan.random });
@@ -322,24 +322,41 @@ function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
     }
     run.waits = waits;
   }
-  return checkStep(run.waits.next(run.result));
+  return run.waits;
 }
 
 /**
- * The next step of a free retry's waits: the server's wait when it directs one (a `Retry-After`
- * of the failure, or the breaker's `retryAfter`), else `freeWait`'s next. The main generator does
- * not advance.
+ * What a wait generator that reads the server's waits has (`retryAfter`'s): the server's wait for
+ * an outcome, without advancing. A free retry waits it by the main generator's own rules — a
+ * decorator that ignores `Retry-After` on its retries ignores it on free ones too.
+ */
+interface DirectsWaits {
+  directed(outcome: unknown): (IteratorResult<number, unknown> & ServerDirected) | undefined;
+}
+
+/** The next step of the wait generator. */
+function nextStep(run: Run): IteratorResult<number, unknown> & ServerDirected {
+  return checkStep(mainWaits(run).next(run.result));
+}
+
+/**
+ * The next step of a free retry's waits: the breaker's `retryAfter`, or the server's wait when the
+ * main generator reads one (`retryAfter`), else `freeWait`'s next. The main generator does not
+ * advance.
  */
 function nextFreeStep(
   run: Run,
   free: FreeTries,
   refusal: BreakerOpenError | undefined,
 ): IteratorResult<number, unknown> & ServerDirected {
-  const server = refusal === undefined ? serverWait(run.result) : refusal.retryAfter;
-  if (server !== undefined) {
-    return Number.isFinite(server)
-      ? { done: false, value: server, fromServer: true }
-      : { done: false, value: server, tooLong: true };
+  if (refusal !== undefined) {
+    if (refusal.retryAfter !== undefined) {
+      return { done: false, value: refusal.retryAfter, fromServer: true };
+    }
+  } else {
+    const waits = mainWaits(run);
+    const directed = typeof waits.directed === 'function' ? waits.directed(run.result) : undefined;
+    if (directed !== undefined) return directed;
   }
   if (free.waits === undefined) {
     const waits = run.plan.freeWait({ random: run.plan.random });

@@ -148,6 +148,16 @@ class ServerWaits extends Waits<unknown> {
     this.makeFallback = makeFallback;
   }
   next(outcome?: unknown): IteratorResult<number, unknown> & ServerDirected {
+    const directed = this.directed(outcome);
+    if (directed !== undefined) return directed;
+    this.fallback ??= this.makeFallback();
+    return this.fallback.next(outcome);
+  }
+  /**
+   * The server's wait for `outcome`, if it directs one, without advancing the fallback: what a
+   * free retry (the `free` option) waits, by the same rules.
+   */
+  directed(outcome: unknown): (IteratorResult<number, unknown> & ServerDirected) | undefined {
     const server = serverWait(outcome);
     if (server !== undefined) {
       // A wait of 400 digits is Infinity: a server that asks for forever is not retried either.
@@ -159,8 +169,7 @@ class ServerWaits extends Waits<unknown> {
       }
       return { done: false, value: server, tooLong: true };
     }
-    this.fallback ??= this.makeFallback();
-    return this.fallback.next(outcome);
+    return undefined;
   }
 }
 

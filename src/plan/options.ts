@@ -528,7 +528,7 @@ export function makePlan(request: PlanRequest): Plan {
   // Free failures need a bound: their own, or the call's time.
   if (kept.maxFreeTries === Number.POSITIVE_INFINITY && maxTime === Number.POSITIVE_INFINITY) {
     throw new RangeError(
-      'Expected `maxFreeTries` to be finite when `maxTime` is not set, got Infinity: free failures would never end the call; set maxTime, or a finite maxFreeTries',
+      'Expected `maxFreeTries` to be finite without a finite `maxTime`, got Infinity',
     );
   }
   const lazy =

@@ -3,8 +3,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { HttpError, retryFetch } from '../../src/fetch.js';
-import { AttemptTimeoutError } from '../../src/index.js';
+import { type FetchRequest, HttpError, retryFetch } from '../../src/fetch.js';
+import {
+  AttemptTimeoutError,
+  BreakerOpenError,
+  consecutive,
+  keyedBreakers,
+} from '../../src/index.js';
 import { VirtualClock } from '../../src/testing.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, hit: number) => void;
@@ -587,5 +592,54 @@ describe('retryFetch is the same request as fetch', () => {
     controller.abort(everyone);
     expect(await plain).toBe(everyone);
     expect(server.hits()).toBe(2);
+  });
+});
+
+describe('retryFetch with free failures and a breaker per origin', () => {
+  it('429s do not use up a try when free says so; they wait the server’s Retry-After', async () => {
+    const statuses = [429, 429, 429, 503, 200];
+    const server = await serve((_, response, hit) =>
+      answer(response, statuses[hit - 1] ?? 200, 'x', hit <= 3 ? { 'retry-after': '2' } : {}),
+    );
+    const clock = new VirtualClock();
+    const fetchWithRetry = retryFetch({
+      ...quiet,
+      clock,
+      jitter: null,
+      maxTries: 2,
+      free: ({ exception }) => exception instanceof HttpError && exception.status === 429,
+    });
+    const response = await fetchWithRetry(`${server.url}/limited`);
+    expect(response.status).toBe(200);
+    expect(server.hits()).toBe(5);
+    expect(clock.sleeps).toEqual([2, 2, 2, 0.5]);
+  });
+
+  it('an open breaker refuses without sending: the down origin is not hit, the other is', async () => {
+    const down = await serve((_, response) => answer(response, 503, 'down'));
+    const up = await serve((_, response) => answer(response, 200, 'up'));
+    const clock = new VirtualClock();
+    const breakers = keyedBreakers({ trip: consecutive(3), clock });
+    // details.args[0] of a retryFetch call is its { method, url }.
+    const fetchWithRetry = retryFetch({
+      ...quiet,
+      clock,
+      maxTries: 3,
+      maxTime: 2,
+      breaker: ({ args }) => breakers.get(new URL((args[0] as FetchRequest).url).origin),
+    });
+    const failed = await fetchWithRetry(`${down.url}/a`); // the last answer, as fetch gives it
+    expect(failed.status).toBe(503);
+    expect(down.hits()).toBe(3);
+    expect(breakers.get(down.url).state()).toBe('open');
+    // Open: refused at once (its 5 s do not fit maxTime 2), with nothing sent; like a network
+    // error, a refusal rejects.
+    const refused = await fetchWithRetry(`${down.url}/b`).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BreakerOpenError);
+    expect(refused).toMatchObject({ key: down.url, retryAfter: 5 });
+    expect(down.hits()).toBe(3);
+    const response = await fetchWithRetry(new Request(`${up.url}/c`));
+    expect(await response.text()).toBe('up');
+    expect(breakers.keys()).toEqual([down.url, up.url]);
   });
 });

@@ -8,6 +8,7 @@ import {
   onException,
   onExceptionSync,
   onPredicate,
+  retryAfter,
   retryContext,
   tokenBucket,
 } from '../../src/index.js';
@@ -104,23 +105,47 @@ describe('free', () => {
     ]);
   });
 
-  it('a free retry waits the server’s Retry-After when it gives one, unjittered', async () => {
+  it('a free retry waits the server’s Retry-After, unjittered, where the main waits read it (retryAfter)', async () => {
+    const limited = () =>
+      Object.assign(new Throttled('429'), {
+        response: { status: 429, headers: { 'retry-after': '7' } },
+      });
     const clock = new VirtualClock();
-    const limited = Object.assign(new Throttled('429'), {
-      response: { status: 429, headers: { 'retry-after': '7' } },
-    });
-    const call = onException(expo, Error, { logger: null, clock, free: Throttled })(
-      flaky([limited], 'ok'),
+    const call = onException(retryAfter, Error, { logger: null, clock, free: Throttled })(
+      flaky([limited(), limited()], 'ok'),
     );
     await expect(call()).resolves.toBe('ok');
-    expect(clock.sleeps).toEqual([7]);
+    expect(clock.sleeps).toEqual([7, 7]);
+    // A decorator whose waits ignore Retry-After ignores it on free retries too.
+    const plain = new VirtualClock();
+    const ignoring = onException(expo, Error, { ...quiet, clock: plain, free: Throttled })(
+      flaky([limited()], 'ok'),
+    );
+    await expect(ignoring()).resolves.toBe('ok');
+    expect(plain.sleeps).toEqual([1]);
+  });
+
+  it('a server’s wait past retryAfter’s maxServerWait gives up, reason serverWait', async () => {
+    const limited = Object.assign(new Throttled('429'), { headers: { 'retry-after': '90' } });
+    const reasons: unknown[] = [];
+    const call = onException(retryAfter, Error, {
+      ...quiet,
+      clock: new VirtualClock(),
+      maxServerWait: 30,
+      free: Throttled,
+      onGiveup: ({ reason }) => {
+        reasons.push(reason);
+      },
+    })(flaky([limited], 'ok'));
+    await expect(call()).rejects.toBe(limited);
+    expect(reasons).toEqual(['serverWait']);
   });
 
   it('a server’s wait past maxTime gives up at once, reason maxTime', async () => {
     const clock = new VirtualClock();
     const limited = Object.assign(new Throttled('429'), { headers: { 'retry-after': '90' } });
     const reasons: unknown[] = [];
-    const call = onException(expo, Error, {
+    const call = onException(retryAfter, Error, {
       ...quiet,
       clock,
       maxTime: 60,
