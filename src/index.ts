@@ -15,6 +15,14 @@
 
 export { type Clock, systemClock } from './base/clock.js';
 export {
+  type AdaptedBreaker,
+  type CockatielCircuitBreaker,
+  fromCockatiel,
+  fromOpossum,
+  IgnoredOutcome,
+  type OpossumCircuitBreaker,
+} from './breakers/adapters.js';
+export {
   type BreakerRefusal,
   type BreakerSnapshot,
   type BreakerState,
