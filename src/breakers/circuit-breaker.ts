@@ -384,8 +384,9 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
     return {
       success: () => {
         if (!current()) return;
+        // The probe that closes it is the first success of its new counts, as in cockatiel 4.
         if (probe) close();
-        else counter.success(now());
+        counter.success(now());
       },
       failure: () => {
         if (!current()) return;
