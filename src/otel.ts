@@ -37,6 +37,11 @@ import {
 } from '@opentelemetry/api';
 import { type Logger, type LoggerProvider, logs, SeverityNumber } from '@opentelemetry/api-logs';
 import { typeError } from './base/validate.js';
+import type {
+  BreakerRefusal,
+  BreakerState,
+  BreakerTransition,
+} from './breakers/circuit-breaker.js';
 import { renderOutcome, warn } from './listeners/logging.js';
 import {
   type AttemptMessage,
@@ -176,7 +181,14 @@ class Instruments {
   readonly callDuration: Histogram;
   readonly #stopTokens: () => void;
 
-  constructor(meter: Meter, observeTokens: (result: ObservableResult) => void) {
+  readonly refusals: Tally;
+  readonly #stopBreakers: () => void;
+
+  constructor(
+    meter: Meter,
+    observeTokens: (result: ObservableResult) => void,
+    observeBreakers: (result: ObservableResult) => void,
+  ) {
     // Counted here and observed at each collection: the SDK's Counter.add costs about 1 µs a call
     // (its attribute hashing; 1,000,000 adds with two attributes, Node 20), which every call whose
     // first attempt succeeds would pay; a Map lookup costs a few tens of nanoseconds.
@@ -213,12 +225,26 @@ class Instruments {
     });
     tokens.addCallback(observeTokens);
     this.#stopTokens = () => tokens.removeCallback(observeTokens);
+    this.refusals = new Tally(
+      meter.createObservableCounter('backoff.breaker.refusals', {
+        unit: '{refusal}',
+        description: 'Attempts a circuit breaker refused, by breaker and state.',
+      }),
+    );
+    const states = meter.createObservableGauge('backoff.breaker.state', {
+      unit: '{state}',
+      description: 'Circuit breakers by state: 1 for the state each is in, 0 for the others.',
+    });
+    states.addCallback(observeBreakers);
+    this.#stopBreakers = () => states.removeCallback(observeBreakers);
   }
 
   stop(): void {
     this.attempts.stop();
     this.giveups.stop();
+    this.refusals.stop();
     this.#stopTokens();
+    this.#stopBreakers();
   }
 }
 
@@ -252,6 +278,10 @@ let recording: BackoffInstrumentation | undefined;
  * - `backoff.giveups` (counter, `{giveup}`): `backoff.name`, `backoff.giveup.reason`, `error.type`.
  * - `backoff.budget.tokens` (gauge, `{token}`): the tokens left in each retry budget seen (those whose
  *   `state()` reports tokens), by `backoff.name`.
+ * - `backoff.breaker.state` (gauge, `{state}`): each built-in circuit breaker that has moved, 1 for
+ *   its state and 0 for the others; `backoff.breaker.key`, `backoff.breaker.state`.
+ * - `backoff.breaker.refusals` (counter, `{refusal}`): attempts a built-in breaker refused;
+ *   `backoff.breaker.key`, `backoff.breaker.state` (`open`, `halfOpen`, `isolated`).
  *
  * `retryFetch`'s points also have `http.request.method`, `server.address` and `server.port`, and
  * its `error.type` is the status code of an `HttpError`.
@@ -283,6 +313,8 @@ export class BackoffInstrumentation {
   #dc: DiagnosticsChannel | undefined;
   #instruments: { provider: MeterProvider; instruments: Instruments } | undefined;
   #logger: { provider: LoggerProvider | undefined; logger: Logger } | undefined;
+  /** The last state of each circuit breaker that moved (by key), for `backoff.breaker.state`. */
+  readonly #breakers = new Map<string | undefined, BreakerState>();
   /** The budget each operation used last; weakly held, so that recording keeps no budget alive. */
   readonly #budgets = new Map<string | undefined, WeakRef<object>>();
   #reported = false;
@@ -321,6 +353,7 @@ export class BackoffInstrumentation {
     dc.subscribe(CHANNELS.attempt, this.#onAttempt);
     dc.subscribe(CHANNELS.wait, this.#onWait);
     dc.subscribe(CHANNELS.giveup, this.#onGiveup);
+    dc.subscribe(CHANNELS.breaker, this.#onBreaker);
   }
 
   /** Stops recording. Disabling it again does nothing. */
@@ -330,6 +363,7 @@ export class BackoffInstrumentation {
     dc.unsubscribe(CHANNELS.attempt, this.#onAttempt);
     dc.unsubscribe(CHANNELS.wait, this.#onWait);
     dc.unsubscribe(CHANNELS.giveup, this.#onGiveup);
+    dc.unsubscribe(CHANNELS.breaker, this.#onBreaker);
     this.#instruments?.instruments.stop();
     this.#instruments = undefined;
     this.#dc = undefined;
@@ -371,7 +405,10 @@ export class BackoffInstrumentation {
       // provider would record nothing, so they are made again on the provider set later.
       this.#instruments?.instruments.stop();
       const meter = provider.getMeter(SCOPE, VERSION, { schemaUrl: SCHEMA_URL });
-      this.#instruments = { provider, instruments: new Instruments(meter, this.#observeTokens) };
+      this.#instruments = {
+        provider,
+        instruments: new Instruments(meter, this.#observeTokens, this.#observeBreakers),
+      };
     }
     return this.#instruments.instruments;
   }
@@ -397,6 +434,16 @@ export class BackoffInstrumentation {
       const left = budget === undefined ? undefined : tokensOf(budget);
       if (left === undefined) this.#budgets.delete(name);
       else result.observe(left, name === undefined ? {} : { 'backoff.name': name });
+    }
+  };
+
+  readonly #observeBreakers = (result: ObservableResult): void => {
+    for (const [key, current] of this.#breakers) {
+      for (const state of BREAKER_STATES) {
+        const attributes: Attributes = { 'backoff.breaker.state': state };
+        if (key !== undefined) attributes['backoff.breaker.key'] = key;
+        result.observe(state === current ? 1 : 0, attributes);
+      }
     }
   };
 
@@ -504,6 +551,29 @@ export class BackoffInstrumentation {
       });
     });
 
+  /** A breaker's transition (its state, kept for the gauge) or refusal (counted). */
+  readonly #onBreaker = (raw: unknown): void =>
+    this.#guard(() => {
+      const message = raw as BreakerTransition | BreakerRefusal;
+      const key = message.key;
+      if ('refused' in message) {
+        const attributes: Attributes = { 'backoff.breaker.state': message.state };
+        if (key !== undefined) attributes['backoff.breaker.key'] = key;
+        this.#metrics().refusals.add(`${key}\u0000${message.state}`, () => attributes);
+        return;
+      }
+      this.#breakers.delete(key);
+      this.#breakers.set(key, message.to);
+      // Bounded: past MAX_BREAKERS, the breaker that closed longest ago is forgotten.
+      if (this.#breakers.size > MAX_BREAKERS) {
+        for (const [old, state] of this.#breakers) {
+          if (state !== 'closed') continue;
+          this.#breakers.delete(old);
+          break;
+        }
+      }
+    });
+
   readonly #onGiveup = (raw: unknown): void =>
     this.#guard(() => {
       const message = raw as GiveupMessage;
@@ -515,6 +585,12 @@ export class BackoffInstrumentation {
       this.#event('backoff.giveup', SeverityNumber.WARN, message, base, reason);
     });
 }
+
+/** The states `backoff.breaker.state` reports, each breaker 1 in one of them. */
+const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'halfOpen', 'isolated'];
+
+/** The most breakers whose state the gauge keeps (keyed registries can hold many). */
+const MAX_BREAKERS = 1000;
 
 /** Checks the options that are not providers; returns them as given. */
 function checkConfig(config: BackoffInstrumentationConfig): BackoffInstrumentationConfig {

@@ -31,6 +31,8 @@ import { retryFetch } from '../../src/fetch.js';
 import {
   AttemptTimeoutError,
   CHANNELS,
+  circuitBreaker,
+  consecutive,
   constant,
   onException,
   onPredicate,
@@ -337,6 +339,47 @@ describe('backoff-ts/otel with the OpenTelemetry SDK', () => {
     } finally {
       process.off('warning', onWarning);
     }
+  });
+});
+
+describe('circuit breakers', () => {
+  it('a state gauge (1 for each breaker’s state, 0 for the others) and a refusals counter', async () => {
+    const clock = new VirtualClock();
+    const db = circuitBreaker({ key: 'db', trip: consecutive(1), clock });
+    const cache = circuitBreaker({ key: 'cache', trip: consecutive(1), clock });
+    const call = onException(constant, TypeError, { ...quiet, clock, maxTries: 1, breaker: db });
+    await call(async () => {
+      throw new TypeError('down');
+    })().catch(() => {});
+    // Two refusals while open, then a probe that closes it.
+    db.acquire();
+    db.acquire();
+    clock.advance(5);
+    (db.acquire() as { ok: true; permit: { success(): void } }).permit.success();
+    (cache.acquire() as { ok: true; permit: { failure(e: unknown): void } }).permit.failure(1);
+    cache.isolate();
+    cache.acquire();
+    const metrics = await collected();
+    const states = points(metrics.get('backoff.breaker.state'));
+    const current = (key: string) =>
+      states
+        .filter(([attributes, value]) => attributes['backoff.breaker.key'] === key && value === 1)
+        .map(([attributes]) => attributes['backoff.breaker.state']);
+    expect(current('db')).toEqual(['closed']);
+    expect(current('cache')).toEqual(['isolated']);
+    expect(states).toHaveLength(8); // four states for each of the two breakers
+    expect(points(metrics.get('backoff.breaker.refusals'))).toEqual([
+      [{ 'backoff.breaker.key': 'db', 'backoff.breaker.state': 'open' }, 2],
+      [{ 'backoff.breaker.key': 'cache', 'backoff.breaker.state': 'isolated' }, 1],
+    ]);
+    expect(metrics.get('backoff.breaker.state')?.descriptor).toMatchObject({
+      unit: '{state}',
+      description: 'Circuit breakers by state: 1 for the state each is in, 0 for the others.',
+    });
+    expect(metrics.get('backoff.breaker.refusals')?.descriptor).toMatchObject({
+      unit: '{refusal}',
+      description: 'Attempts a circuit breaker refused, by breaker and state.',
+    });
   });
 });
 
