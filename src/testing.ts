@@ -18,7 +18,7 @@
 import { blockingClock, type Clock } from './base/clock.js';
 import { type EventLoopTimers, yieldOnce } from './base/event-loop.js';
 import { type AbortTarget, unwatch, watch } from './base/signal-watch.js';
-import { checkSeconds, rangeError } from './base/validate.js';
+import { checkSeconds, rangeError, typeError } from './base/validate.js';
 import { wrapSync } from './engine/drivers.js';
 import { catcher, makePlan, previewed } from './plan/options.js';
 import type { WaitGenerator } from './types.js';
@@ -353,6 +353,12 @@ export function seededRandom(seed: number): () => number {
 export interface PreviewOptions {
   /** Seed of the random source used by the jitter (default: the policy's `random`, else `Math.random`). */
   readonly seed?: number | undefined;
+  /**
+   * Which failures are free (as the `free` option would find them): by attempt, `free[0]` the
+   * first's, or a function of the attempt's number (from 1). Their waits are `freeWait`'s, and
+   * they do not count towards `maxTries`. @defaultValue none
+   */
+  readonly free?: readonly boolean[] | ((tries: number) => boolean) | undefined;
 }
 
 const STOP = Symbol('enough waits');
@@ -362,7 +368,8 @@ class PreviewFailure extends Error {
 
 /**
  * Lists the waits (seconds, after jitter and `maxTime`) a policy would take if every attempt failed
- * at once, by running the real retry loop on a {@link VirtualClock}. Stops after `count` waits, or
+ * at once, by running the real retry loop on a {@link VirtualClock}; `previewOptions.free` says
+ * which failures are free (their waits are then `freeWait`'s). Stops after `count` waits, or
  * earlier when the policy gives up (`maxTries`, `maxTime`, an exhausted generator). Handlers,
  * `giveup`, the logger, the signal and the budget of `options` are left out (a preview spends
  * nothing of a live budget); the wait generator sees `PreviewFailure`
@@ -377,6 +384,7 @@ class PreviewFailure extends Error {
  * ```ts
  * preview(backoff.expo, { maxValue: 8, jitter: null }, 6); // [1, 2, 4, 8, 8, 8]
  * preview(backoff.expo, { maxTries: 4 }, 10, { seed: 1 }); // three jittered waits
+ * preview(backoff.expo, { maxTries: 2, jitter: null }, 10, { free: [true, true] }); // [1, 2, 1]: two free, then one that counts
  * ```
  */
 export function preview<W extends WaitGenerator>(
@@ -390,7 +398,11 @@ export function preview<W extends WaitGenerator>(
   if (count === 0) return waits;
   // The option table says which options shape the waits; handlers, budget, signal … are left out.
   const policy = previewed(options);
-  const { seed } = previewOptions;
+  const { seed, free } = previewOptions;
+  if (free !== undefined && typeof free !== 'function' && !Array.isArray(free)) {
+    throw typeError('free', 'an array of booleans or a function of the attempt number', free);
+  }
+  const isFree = typeof free === 'function' ? free : (tries: number) => free?.[tries - 1] === true;
   // The blocking twin's loop, through the engine's seam: a run whose every attempt fails.
   const plan = makePlan({
     api: 'preview',
@@ -402,6 +414,7 @@ export function preview<W extends WaitGenerator>(
       clock: new VirtualClock(),
       logger: null,
       random: seed === undefined ? policy.random : seededRandom(seed),
+      free: free === undefined ? undefined : ({ tries }: { tries: number }) => isFree(tries),
       onBackoff: ({ wait: seconds }: { wait: number }) => {
         waits.push(seconds);
         if (waits.length >= count) throw STOP;

@@ -412,6 +412,8 @@ export const OPTIONS = {
   free: {
     ...plain,
     check: (value: unknown, { request }: CheckContext) => checkFree(value, request),
+    // A preview's failures are its own: which are free, it is told (`PreviewOptions.free`).
+    inPreview: false,
   },
   maxFreeTries: { ...plain, check: checkMaxFreeTries },
   freeWait: {

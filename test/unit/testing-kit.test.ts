@@ -99,6 +99,25 @@ describe('seededRandom', () => {
 });
 
 describe('preview', () => {
+  it('shows free tries: their waits are freeWait’s, and they do not count towards maxTries', () => {
+    expect(preview(expo, { maxTries: 2, jitter: null }, 10, { free: [true, true] })).toEqual([
+      1, 2, 1,
+    ]);
+    expect(
+      preview(expo, { factor: 10, jitter: null, maxTries: 3 }, 10, {
+        free: (tries) => tries % 2 === 0,
+      }),
+    ).toEqual([10, 1, 20, 2]);
+    expect(
+      preview(expo, { jitter: null, freeWait: () => constant({ interval: 7 }) }, 3, {
+        free: () => true,
+      }),
+    ).toEqual([7, 7, 7]);
+    // The policy's own `free` sees no real failure in a preview: it is left out.
+    expect(preview(expo, { jitter: null, maxTries: 2, free: () => true }, 10)).toEqual([1]);
+    expect(() => preview(expo, {}, 3, { free: 'all' as never })).toThrow(/`free`/);
+  });
+
   it('lists the waits a policy would take', () => {
     expect(preview(expo, { maxValue: 8, jitter: null }, 6)).toEqual([1, 2, 4, 8, 8, 8]);
     expect(preview(constant, { interval: [1, 2] })).toHaveLength(2);
