@@ -21,6 +21,7 @@ export {
   fromOpossum,
   IgnoredOutcome,
   type OpossumCircuitBreaker,
+  type OpossumOptions,
 } from './breakers/adapters.js';
 export {
   type BreakerRefusal,
@@ -91,6 +92,7 @@ export type {
   ExceptionOptions,
   ExceptionOptionsParameter,
   GiveupReason,
+  Granted,
   Handler,
   Handlers,
   InstanceOf,
@@ -106,6 +108,7 @@ export type {
   PredicateOptionsParameter,
   QuietExceptionOptions,
   RaisingExceptionOptionsParameter,
+  Refused,
   RetryBudget,
   SyncDecorator,
   WaitGenerator,

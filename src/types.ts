@@ -90,9 +90,37 @@ export interface BreakerPermit {
  * const refused: Admission = { ok: false, retryAfter: 5 };
  * ```
  */
-export type Admission =
-  | { readonly ok: true; readonly permit: BreakerPermit }
-  | { readonly ok: false; readonly retryAfter?: number | undefined };
+export type Admission = Granted | Refused;
+
+/**
+ * A breaker's permit for one attempt.
+ *
+ * @example
+ * ```ts
+ * const granted: Granted = { ok: true, permit: { success() {}, failure() {}, ignore() {} } };
+ * ```
+ */
+export interface Granted {
+  /** Always `true`: the attempt may go ahead. */
+  readonly ok: true;
+  /** Where the attempt's outcome is reported, once. */
+  readonly permit: BreakerPermit;
+}
+
+/**
+ * A breaker's refusal of one attempt: none is made.
+ *
+ * @example
+ * ```ts
+ * const refused: Refused = { ok: false, retryAfter: 5 };
+ * ```
+ */
+export interface Refused {
+  /** Always `false`: no attempt. */
+  readonly ok: false;
+  /** Seconds after which the breaker may grant a permit; absent when it does not know. */
+  readonly retryAfter?: number | undefined;
+}
 
 /**
  * A circuit breaker, as the retry loop uses one: asked before every attempt, the first included.

@@ -36,14 +36,24 @@ export class IgnoredOutcome extends Error {
 
 /** The part of cockatiel's `CircuitBreakerPolicy` the adapter uses (cockatiel 3 and 4). */
 export interface CockatielCircuitBreaker {
+  /** Runs `fn` if the breaker lets it through; rejects at once when it does not. */
   execute(fn: () => PromiseLike<unknown>, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** The part of opossum's `CircuitBreaker` the adapter uses (opossum 8 and 9). */
 export interface OpossumCircuitBreaker {
+  /** Runs the breaker's action with `args` if it lets the call through. */
   fire(...args: never[]): Promise<unknown>;
+  /** Is it open? */
   readonly opened: boolean;
-  readonly options?: { readonly resetTimeout?: number | undefined } | undefined;
+  /** Its options: `resetTimeout` (milliseconds) is how long it stays open. */
+  readonly options?: OpossumOptions | undefined;
+}
+
+/** The part of opossum's options the adapter reads. */
+export interface OpossumOptions {
+  /** Milliseconds it stays open before it lets a call through. */
+  readonly resetTimeout?: number | undefined;
 }
 
 /** An adapted breaker: its `acquire` answers synchronously. */

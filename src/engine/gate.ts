@@ -55,7 +55,7 @@ const isBreaker = (value: unknown): value is Breaker =>
   value !== null &&
   typeof (value as { acquire?: unknown }).acquire === 'function';
 
-/** Checks the `breaker` option: a breaker, or a function that picks one per attempt. */
+/** Checks the `breaker` option: a breaker, or a function that picks one per attempt. @internal */
 export function checkBreaker(value: unknown): Breaker | ((details: never) => unknown) | undefined {
   if (value === undefined || value === null) return undefined;
   if (isBreaker(value) || typeof value === 'function') return value as Breaker;
@@ -69,6 +69,8 @@ export function checkBreaker(value: unknown): Breaker | ((details: never) => unk
 /**
  * Asks the breaker for the coming attempt: keeps the permit on the run, or returns the refusal as
  * the error the call would end with.
+ *
+ * @internal
  */
 export function* admit(run: Run): Generator<Request, BreakerOpenError | undefined, unknown> {
   const option = run.plan.breaker as Breaker | ((details: never) => unknown);
@@ -99,10 +101,10 @@ export function* admit(run: Run): Generator<Request, BreakerOpenError | undefine
   return new BreakerOpenError(seconds, typeof key === 'string' ? key : undefined);
 }
 
-/** What an attempt's outcome tells the breaker. */
+/** What an attempt's outcome tells the breaker. @internal */
 export type Report = 'success' | 'failure' | 'ignore';
 
-/** Reports the attempt's outcome on its permit, if it has one (and only once). */
+/** Reports the attempt's outcome on its permit, if it has one (and only once). @internal */
 export function* report(run: Run, kind: Report): Generator<Request, void, unknown> {
   const permit = run.permit;
   if (permit === undefined) return;
@@ -116,6 +118,8 @@ export function* report(run: Run, kind: Report): Generator<Request, void, unknow
  * handler, the predicate, `giveup`) and the call ends with its error. The outcome says nothing
  * of the service: `ignore`. A breaker that fails at it is not heard — the call's own error is
  * what the caller gets back.
+ *
+ * @internal
  */
 export function release(run: Run): void {
   const permit: BreakerPermit | undefined = run.permit;
