@@ -278,7 +278,7 @@ let recording: BackoffInstrumentation | undefined;
  * - `backoff.giveups` (counter, `{giveup}`): `backoff.name`, `backoff.giveup.reason`, `error.type`.
  * - `backoff.budget.tokens` (gauge, `{token}`): the tokens left in each retry budget seen (those whose
  *   `state()` reports tokens), by `backoff.name`.
- * - `backoff.breaker.state` (gauge, `{state}`): each built-in circuit breaker that has moved, 1 for
+ * - `backoff.breaker.state` (gauge, `{state}`): each built-in circuit breaker that has moved (the last 250), 1 for
  *   its state and 0 for the others; `backoff.breaker.key`, `backoff.breaker.state`.
  * - `backoff.breaker.refusals` (counter, `{refusal}`): attempts a built-in breaker refused;
  *   `backoff.breaker.key`, `backoff.breaker.state` (`open`, `halfOpen`, `isolated`).
@@ -562,6 +562,8 @@ export class BackoffInstrumentation {
         this.#metrics().refusals.add(`${key}\u0000${message.state}`, () => attributes);
         return;
       }
+      // The gauge reads the states at each collection: its instruments must exist on the provider.
+      this.#metrics();
       this.#breakers.delete(key);
       this.#breakers.set(key, message.to);
       // Bounded: past MAX_BREAKERS, the breaker that closed longest ago is forgotten.
@@ -589,8 +591,11 @@ export class BackoffInstrumentation {
 /** The states `backoff.breaker.state` reports, each breaker 1 in one of them. */
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'halfOpen', 'isolated'];
 
-/** The most breakers whose state the gauge keeps (keyed registries can hold many). */
-const MAX_BREAKERS = 1000;
+/**
+ * The most breakers whose state the gauge keeps (keyed registries can hold many): four points
+ * each, 1,000 in all, half the SDK's default cardinality limit of a metric (2,000).
+ */
+const MAX_BREAKERS = 250;
 
 /** Checks the options that are not providers; returns them as given. */
 function checkConfig(config: BackoffInstrumentationConfig): BackoffInstrumentationConfig {

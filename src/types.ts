@@ -25,9 +25,9 @@ export interface BudgetCall {
   /** Free for the budget to note something about this call. */
   memo: unknown;
   /**
-   * Is the retry asked for a free one (the `free` option accepted the failure, or a breaker refused
-   * the attempt)? It uses up no try, but the budget still pays for it: `tokenBucket` at
-   * `throttlingCost`. Absent before the loop first asks.
+   * Was the last retry asked for (`tryRetry`) a free one, which the `free` option accepted? It uses
+   * up no try, but the budget still pays for it: `tokenBucket` at `throttlingCost`. Absent before
+   * the loop first asks.
    */
   free?: boolean;
 }

@@ -7,7 +7,7 @@
  */
 
 import { ignoreRejection, isThenable, show, typeError } from '../base/validate.js';
-import type { Admission, Breaker, BreakerPermit } from '../types.js';
+import type { Admission, Breaker, BreakerPermit, Granted } from '../types.js';
 import { tryDetails } from './events.js';
 import { Call } from './lifecycle.js';
 import type { Run } from './loop.js';
@@ -49,16 +49,15 @@ export class BreakerOpenError extends Error {
 
 type Request = Call;
 
-/** Is `value` a breaker (an object with an `acquire` method)? */
+/** Is `value` a breaker (it has an `acquire` method)? */
 const isBreaker = (value: unknown): value is Breaker =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as { acquire?: unknown }).acquire === 'function';
+  typeof (value as { acquire?: unknown } | null | undefined)?.acquire === 'function';
 
 /** Checks the `breaker` option: a breaker, or a function that picks one per attempt. @internal */
 export function checkBreaker(value: unknown): Breaker | ((details: never) => unknown) | undefined {
   if (value === undefined || value === null) return undefined;
-  if (isBreaker(value) || typeof value === 'function') return value as Breaker;
+  // A function is always taken as the picker of a breaker per attempt.
+  if (typeof value === 'function' || isBreaker(value)) return value as Breaker;
   throw typeError(
     'breaker',
     'a circuit breaker (an object with an acquire method) or a function returning one',
@@ -76,17 +75,17 @@ export function* admit(run: Run): Generator<Request, BreakerOpenError | undefine
   const option = run.plan.breaker as Breaker | ((details: never) => unknown);
   let breaker: unknown = option;
   if (typeof option === 'function') {
+    // The async twins' driver awaits what it returns: it may pick its breaker asynchronously.
     breaker = yield new Call(option, [tryDetails(run)]);
     if (!isBreaker(breaker)) {
-      if (isThenable(breaker)) ignoreRejection(breaker);
       throw new TypeError(
         `Expected the \`breaker\` function to return a circuit breaker, got ${show(breaker)}`,
       );
     }
   }
   const { acquire, key } = breaker as Breaker;
-  const admission = (yield new Call(acquire as () => unknown, [], breaker)) as Admission;
-  if (admission?.ok === true && typeof admission.permit?.success === 'function') {
+  const admission = (yield new Call(acquire as () => unknown, [], breaker)) as Admission | null;
+  if (isGranted(admission)) {
     run.permit = admission.permit;
     return undefined;
   }
@@ -95,10 +94,22 @@ export function* admit(run: Run): Generator<Request, BreakerOpenError | undefine
       `Expected breaker.acquire() to return { ok: true, permit } or { ok: false }, got ${show(admission)}`,
     );
   }
+  // A `retryAfter` that is no number of seconds is as if the breaker did not say.
   const { retryAfter } = admission;
   const seconds =
     Number.isFinite(retryAfter) && (retryAfter as number) >= 0 ? retryAfter : undefined;
   return new BreakerOpenError(seconds, typeof key === 'string' ? key : undefined);
+}
+
+/** A grant whose permit has the three methods. */
+function isGranted(admission: Admission | null): admission is Granted {
+  if (admission?.ok !== true) return false;
+  const permit = admission.permit as Partial<BreakerPermit> | undefined;
+  return (
+    typeof permit?.success === 'function' &&
+    typeof permit.failure === 'function' &&
+    typeof permit.ignore === 'function'
+  );
 }
 
 /** What an attempt's outcome tells the breaker. @internal */
@@ -123,10 +134,12 @@ export function* report(run: Run, kind: Report): Generator<Request, void, unknow
  */
 export function release(run: Run): void {
   const permit: BreakerPermit | undefined = run.permit;
+  // Stryker disable next-line ConditionalExpression: without a permit, ignore() below throws, and the catch swallows it the same
   if (permit === undefined) return;
   run.permit = undefined;
   try {
     const result = permit.ignore();
+    // Stryker disable next-line ConditionalExpression: ignoreRejection of a plain value does nothing either
     if (isThenable(result)) ignoreRejection(result);
   } catch {
     // The caller gets its own error back, not the breaker's.

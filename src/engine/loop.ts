@@ -93,12 +93,14 @@ export class Run {
   }
 
   /**
-   * Lets go of the last outcome before a wait, unless an abort during the wait can still report it
-   * (`plan.keepsOutcome`): a bare loop holds no failed attempt's error (with its stack, or a whole
-   * response) while it waits, and neither does this.
+   * Lets go of the last outcome before a wait, unless a give-up after the wait with no attempt —
+   * an abort during it, a breaker's refusal — can still report it (`plan.keepsOutcome`): a bare
+   * loop holds no failed attempt's error (with its stack, or a whole response) while it waits, and
+   * neither does this.
    */
   forgetOutcome(): void {
-    if (this.signal !== undefined && this.plan.keepsOutcome) return;
+    const { plan } = this;
+    if ((this.signal !== undefined || plan.breaker !== undefined) && plan.keepsOutcome) return;
     this.result = undefined;
     if (this.budgetCall !== undefined) this.budgetCall.outcome = undefined;
   }
@@ -225,10 +227,9 @@ export function startTime(plan: Plan): number {
 /** What the budget sees of this call, up to date: made when it is first asked for. */
 export function budgetCall(run: Run): BudgetCall {
   // Stryker disable next-line ObjectLiteral: the fields are set right below; memo starts undefined
-  run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined, free: false };
+  run.budgetCall ??= { tries: 0, outcome: undefined, memo: undefined };
   run.budgetCall.tries = run.tries;
   run.budgetCall.outcome = run.result;
-  run.budgetCall.free = false;
   return run.budgetCall;
 }
 
@@ -409,13 +410,14 @@ function* playRound(run: Run, attemptMade: boolean): Round {
   if (!attemptMade) {
     if (run.tries === 0 && heard(run, 'request')) yield* emit(run, 'request', details, undefined);
     // A call given a signal of its own needs its guard even where the plan needs none.
+    // Stryker disable ConditionalExpression: without a listener, a guard, a signal or a breaker, beforeAttempt does nothing
     if (
       plan.guarded ||
       run.signal !== undefined ||
-      // Stryker disable next-line ConditionalExpression: without a listener, a guard, a signal or a breaker, beforeAttempt does nothing
       plan.breaker !== undefined ||
       heard(run, 'beforeAttempt')
     ) {
+      // Stryker restore ConditionalExpression
       const refusal = yield* beforeAttempt(run);
       if (refusal !== undefined) return yield* refused(run, refusal);
     }
@@ -476,7 +478,7 @@ function* playRound(run: Run, attemptMade: boolean): Round {
     // An exhausted wait generator always rethrows an error, even with raiseOnGiveup false.
     return givenUp(run, wait === 'exhausted' || plan.raiseOnGiveup);
   }
-  return yield* retryAfterWait(run, wait, 'retry');
+  return yield* retryAfterWait(run, wait, false);
 }
 
 /**
@@ -516,21 +518,24 @@ function* freeRetry(run: Run, refusal: BreakerOpenError | undefined): Round {
     return new Ended(undefined);
   }
   // A refusal sent nothing to the service: the budget, which guards it from retries, is not asked.
-  return yield* retryAfterWait(run, wait, refusal === undefined ? 'free' : undefined);
+  if (refusal !== undefined) return yield* announceWait(run, wait);
+  return yield* retryAfterWait(run, wait, true);
 }
 
 /**
  * The end of a round that retries: the budget's say (asked last, so that a refusal is the only
- * reason this retry does not happen), then `onBackoff` and the wait. `cost`: what the budget is
- * asked for — a retry, a free one (a cheaper one, for `tokenBucket`), or nothing.
+ * reason this retry does not happen; a free retry at its own cost), then the wait.
  */
-function* retryAfterWait(run: Run, wait: number, cost: 'retry' | 'free' | undefined): Round {
-  if (run.plan.budget !== undefined && cost !== undefined) {
-    if (!(yield* askBudget(run, cost === 'free'))) {
-      yield* notifyGiveup(run, 'budget');
-      return givenUp(run, run.plan.raiseOnGiveup);
-    }
+function* retryAfterWait(run: Run, wait: number, free: boolean): Round {
+  if (run.plan.budget !== undefined && !(yield* askBudget(run, free))) {
+    yield* notifyGiveup(run, 'budget');
+    return givenUp(run, run.plan.raiseOnGiveup);
   }
+  return yield* announceWait(run, wait);
+}
+
+/** A wait about to start: `onBackoff`, and the last outcome let go of. */
+function* announceWait(run: Run, wait: number): Round {
   if (heard(run, 'backoff')) yield* emit(run, 'backoff', backoffDetails, wait);
   run.forgetOutcome();
   return wait;

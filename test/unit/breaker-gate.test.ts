@@ -314,3 +314,162 @@ describe('breaker', () => {
     await expect(badPick()).rejects.toThrow(/`breaker` function to return a circuit breaker/);
   });
 });
+
+describe('breaker: the edges', () => {
+  it('BreakerOpenError says what it knows: the key and retryAfter when given', () => {
+    expect(new BreakerOpenError(undefined, undefined).message).toBe(
+      'The circuit breaker refused the attempt',
+    );
+    expect(new BreakerOpenError(2, undefined).message).toBe(
+      'The circuit breaker refused the attempt; it may let one through in 2 s',
+    );
+    expect(new BreakerOpenError(undefined, 'db').message).toBe(
+      'The circuit breaker "db" refused the attempt',
+    );
+  });
+
+  it('a retryAfter that is no number of seconds is as if unknown; 0 is a wait of 0; a key that is no string is none', async () => {
+    for (const [retryAfter, wait] of [
+      [-1, 1],
+      [Number.NaN, 1],
+      [Number.POSITIVE_INFINITY, 1],
+      ['5', 1],
+      [0, 0],
+    ] as const) {
+      const clock = new VirtualClock();
+      const call = onException(expo, TypeError, {
+        ...quiet,
+        clock,
+        breaker: scripted([{ ok: false, retryAfter: retryAfter as number }]),
+      })(async () => 'ok');
+      await expect(call()).resolves.toBe('ok');
+      expect(clock.sleeps, String(retryAfter)).toEqual([wait]);
+    }
+    const unnamed = onException(expo, TypeError, {
+      ...quiet,
+      maxFreeTries: 1,
+      breaker: { key: 5 as never, acquire: () => ({ ok: false, retryAfter: 100 }) },
+      maxTime: 1,
+    })(async () => 'ok');
+    await expect(unnamed()).rejects.toMatchObject({ key: undefined });
+  });
+
+  it('acquire’s answer is checked: a grant needs a permit with success, failure and ignore', async () => {
+    for (const answer of [null, { ok: true }, { ok: true, permit: { success() {} } }, {}]) {
+      const call = onException(expo, TypeError, {
+        ...quiet,
+        breaker: { acquire: () => answer as never },
+      })(async () => 1);
+      await expect(call()).rejects.toThrow(
+        /^Expected breaker\.acquire\(\) to return \{ ok: true, permit \} or \{ ok: false \}, got /,
+      );
+    }
+  });
+
+  it('a picker may be async in the async twins; one that gives no breaker is a TypeError', async () => {
+    const breaker = scripted();
+    const call = onException(expo, TypeError, { ...quiet, breaker: async () => breaker })(
+      async () => 1,
+    );
+    await expect(call()).resolves.toBe(1);
+    expect(breaker.heard).toEqual(['acquire', 'success']);
+    for (const picked of [null, undefined, 5, {}]) {
+      const bad = onException(expo, TypeError, { ...quiet, breaker: () => picked as never })(
+        async () => 1,
+      );
+      await expect(bad()).rejects.toThrow(
+        /^Expected the `breaker` function to return a circuit breaker, got /,
+      );
+    }
+    // Any value with an acquire method is a breaker, a function too.
+    const callable = Object.assign(() => {}, { acquire: breaker.acquire });
+    await expect(
+      onException(expo, TypeError, { ...quiet, breaker: () => callable })(async () => 2)(),
+    ).resolves.toBe(2);
+  });
+
+  it('the permit’s success and ignore get no argument; failure gets the error', async () => {
+    const got: [string, unknown[]][] = [];
+    const record =
+      (name: string) =>
+      (...args: unknown[]) => {
+        got.push([name, args]);
+      };
+    const breaker: Breaker = {
+      acquire: () => ({
+        ok: true,
+        permit: {
+          success: record('success'),
+          failure: record('failure'),
+          ignore: record('ignore'),
+        },
+      }),
+    };
+    const error = new TypeError('x');
+    const call = onException(expo, TypeError, { ...quiet, clock: new VirtualClock(), breaker })(
+      flaky([error], 'ok'),
+    );
+    await call();
+    await onException(expo, TypeError, { ...quiet, breaker })(async () => {
+      throw new RangeError('not retried');
+    })().catch(() => {});
+    expect(got).toEqual([
+      ['failure', [error]],
+      ['success', []],
+      ['ignore', []],
+    ]);
+  });
+
+  it('a permit whose ignore rejects, let go as the call ends with a handler’s error: no unhandled rejection', async () => {
+    const mistake = new Error('handler bug');
+    const call = onException(expo, TypeError, {
+      ...quiet,
+      breaker: {
+        acquire: () => ({
+          ok: true,
+          permit: {
+            success() {},
+            failure() {},
+            ignore: () => Promise.reject(new Error('breaker down')),
+          },
+        }),
+      },
+      onTry: () => {
+        throw mistake;
+      },
+    })(async () => 'ok');
+    await expect(call()).rejects.toBe(mistake);
+  });
+
+  it('refusals use up no try: maxTries still allows its attempts', async () => {
+    let calls = 0;
+    const call = onException(expo, TypeError, {
+      ...quiet,
+      clock: new VirtualClock(),
+      maxTries: 2,
+      breaker: scripted([{ ok: false, retryAfter: 1 }]),
+    })(async () => {
+      calls += 1;
+      throw new TypeError('x');
+    });
+    await expect(call()).rejects.toBeInstanceOf(TypeError);
+    expect(calls).toBe(2);
+  });
+
+  it('onPredicate: a refusal keeps the last value in the details, and giving up rejects with the BreakerOpenError', async () => {
+    const giveups: Record<string, unknown>[] = [];
+    const values = onPredicate(constant, (v: number) => v < 10, {
+      ...quiet,
+      clock: new VirtualClock(),
+      interval: 1,
+      maxTime: 5,
+      breaker: scripted(['grant', { ok: false, retryAfter: 60 }]),
+      onGiveup: (details) => {
+        giveups.push({ ...details });
+      },
+    })(async () => 1);
+    await expect(values()).rejects.toBeInstanceOf(BreakerOpenError);
+    expect(giveups).toMatchObject([{ value: 1, reason: 'breakerOpen' }]);
+    expect(giveups[0]).not.toHaveProperty('exception');
+  });
+});

@@ -8,6 +8,7 @@ import {
   CHANNELS,
   circuitBreaker,
   consecutive,
+  constant,
   expo,
   failureRatio,
   keyedBreakers,
@@ -300,5 +301,203 @@ describe('keyedBreakers', () => {
     clock.advance(31);
     breakers.get('c');
     expect(breakers.keys()).toEqual(['b', 'c']);
+  });
+});
+
+describe('the edges', () => {
+  it('failureRatio’s counter: slices leave the window whole, by the clock; reset() forgets', () => {
+    // A 20 s window: ten slices of 2 s.
+    const counter = failureRatio({ threshold: 0.5, minThroughput: 1, window: 20 }).counter();
+    expect(counter.failure(0)).toBe(true); // 1 of 1
+    counter.success(10);
+    counter.success(11); // slice 5
+    expect(counter.recentFailures).toBe(1);
+    // At 25 s (slice 12) the slice of 0 s has left, that of 10 s has not: 1 failure of 3.
+    expect(counter.failure(25)).toBe(false);
+    expect(counter.recentFailures).toBe(1);
+    // At 29.9 s (slice 14) the slice of 10 s is still in: 2 of 4.
+    expect(counter.failure(29.9)).toBe(true);
+    // At 51 s (slice 25) everything before 32 s has left: 1 of 1.
+    counter.success(51);
+    expect(counter.recentFailures).toBe(0);
+    expect(counter.failure(51)).toBe(true); // 1 of 2 is 0.5: at the threshold, it opens
+    counter.success(51);
+    counter.reset();
+    expect(counter.recentFailures).toBe(0);
+    expect(counter.failure(52)).toBe(true); // 1 of 1, not 2 of 4 … of 3
+  });
+
+  it('failureRatio opens at exactly minThroughput attempts and exactly the threshold', () => {
+    const counter = failureRatio({ threshold: 0.5, minThroughput: 2, window: 10 }).counter();
+    expect(counter.failure(0)).toBe(false); // 1 attempt: below the throughput
+    counter.success(0);
+    expect(counter.failure(0)).toBe(true); // 2 of 3 … and 1 + 1 = minThroughput reached before
+    const exact = failureRatio({ threshold: 0.5, minThroughput: 2, window: 10 }).counter();
+    exact.success(0);
+    expect(exact.failure(0)).toBe(true); // 1 of 2: at the threshold, at the throughput
+    const one = failureRatio({ threshold: 1, minThroughput: 1 }).counter();
+    expect(one.failure(0)).toBe(true); // threshold 1 and minThroughput 1 are allowed
+  });
+
+  it('a stale permit’s success does not reset the count of a later closed state', () => {
+    const breaker = circuitBreaker({ trip: consecutive(2), clock: new VirtualClock() });
+    const early = granted(breaker.acquire());
+    fail(breaker, 2);
+    breaker.reset();
+    fail(breaker);
+    early.permit.success();
+    fail(breaker);
+    expect(breaker.state()).toBe('open');
+  });
+
+  it('a stale permit’s ignore does not free the slot of a later probe', () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ trip: consecutive(1), probeTimeout: 10, clock });
+    const closedPermit = granted(breaker.acquire());
+    closedPermit.permit.failure(new Error('x')); // open for 5 s
+    clock.advance(5);
+    const lost = granted(breaker.acquire()); // a probe that will time out
+    clock.advance(10);
+    expect(breaker.state()).toBe('open'); // timed out: open again, for 10 s
+    clock.advance(10);
+    granted(breaker.acquire()); // the new probe
+    lost.permit.ignore();
+    closedPermit.permit.ignore();
+    expect(breaker.acquire().ok).toBe(false);
+  });
+
+  it('snapshots of every state, and each restored', () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ trip: consecutive(1), clock });
+    fail(breaker);
+    clock.advance(5);
+    expect(breaker.snapshot()).toEqual({ state: 'halfOpen', openFor: 0, opened: 1 });
+    breaker.isolate();
+    expect(breaker.snapshot()).toEqual({ state: 'isolated', opened: 1 });
+    for (const state of ['closed', 'open', 'halfOpen', 'isolated'] as const) {
+      const restored = circuitBreaker({ clock, initialState: { state } });
+      expect(restored.state()).toBe(state === 'open' ? 'halfOpen' : state); // no time left open
+    }
+    const open = circuitBreaker({ clock, initialState: { state: 'open', openFor: 3 } });
+    expect(open.acquire()).toEqual({ ok: false, retryAfter: 3 });
+  });
+
+  it('isolating twice moves once', () => {
+    const messages: unknown[] = [];
+    const listen = (message: unknown) => messages.push(message);
+    diagnostics.subscribe(CHANNELS.breaker, listen);
+    try {
+      const breaker = circuitBreaker({ key: 'k', clock: new VirtualClock() });
+      breaker.isolate();
+      breaker.isolate();
+    } finally {
+      diagnostics.unsubscribe(CHANNELS.breaker, listen);
+    }
+    expect(messages).toEqual([{ key: 'k', from: 'closed', to: 'isolated' }]);
+  });
+
+  it('a halfOpenAfter generator that ends half-opens at once; one that gives no number is a RangeError', () => {
+    const clock = new VirtualClock();
+    const ending = circuitBreaker({
+      trip: consecutive(1),
+      halfOpenAfter: () => constant({ interval: [] }),
+      clock,
+    });
+    fail(ending);
+    expect(ending.state()).toBe('halfOpen');
+    for (const bad of [-1, Number.NaN]) {
+      const breaker = circuitBreaker({
+        trip: consecutive(1),
+        halfOpenAfter: () => constant({ interval: [bad] }),
+        clock,
+      });
+      expect(() => fail(breaker)).toThrow(
+        new RangeError(
+          `Expected halfOpenAfter to give a finite number of seconds >= 0, got ${bad}`,
+        ),
+      );
+    }
+  });
+
+  it('a clock that gives no number is a TypeError', () => {
+    expect(() => circuitBreaker({ clock: { now: () => Number.NaN } })).toThrow(
+      new TypeError('Expected clock.now() to return a finite number of seconds, got NaN'),
+    );
+  });
+
+  it('every bad option’s message names it and says what it takes', () => {
+    const cases: [() => unknown, string][] = [
+      [() => consecutive(0), 'Expected `threshold` to be a positive integer, got 0'],
+      [() => failureRatio(null as never), 'Expected `options` to be an object, got null'],
+      [() => failureRatio(3 as never), 'Expected `options` to be an object, got 3'],
+      [() => failureRatio({ threshold: 0 }), 'Expected `threshold` to be a ratio in (0, 1], got 0'],
+      [
+        () => failureRatio({ minThroughput: 0.5 }),
+        'Expected `minThroughput` to be a positive integer, got 0.5',
+      ],
+      [
+        () => failureRatio({ window: Number.POSITIVE_INFINITY }),
+        'Expected `window` to be a finite number of seconds > 0, got Infinity',
+      ],
+      [() => circuitBreaker(null as never), 'Expected `options` to be an object, got null'],
+      [() => circuitBreaker('x' as never), 'Expected `options` to be an object, got "x"'],
+      [
+        () => circuitBreaker({ trip: 5 as never }),
+        'Expected `trip` to be a trip policy (consecutive(n) or failureRatio(options)), got 5',
+      ],
+      [
+        () => circuitBreaker({ halfOpenAfter: -1 }),
+        'Expected `halfOpenAfter` to be a finite number of seconds >= 0, got -1',
+      ],
+      [() => circuitBreaker({ key: 3 as never }), 'Expected `key` to be a string, got 3'],
+      [
+        () => circuitBreaker({ clock: {} as never }),
+        'Expected `clock` to be an object with a now method, got an object',
+      ],
+      [
+        () => circuitBreaker({ initialState: null as never }),
+        'Expected `initialState` to be a snapshot ({ state, openFor?, opened? }), got null',
+      ],
+      [
+        () => circuitBreaker({ initialState: 'open' as never }),
+        'Expected `initialState` to be a snapshot ({ state, openFor?, opened? }), got "open"',
+      ],
+      [
+        () => circuitBreaker({ initialState: { state: 'open', opened: -1 } }),
+        'Expected `initialState.opened` to be an integer >= 0, got -1',
+      ],
+      [
+        () => circuitBreaker({ initialState: { state: 'open', opened: 1.5 } }),
+        'Expected `initialState.opened` to be an integer >= 0, got 1.5',
+      ],
+      [
+        () => circuitBreaker({ initialState: { state: 'open', openFor: -2 } }),
+        'Expected `initialState.openFor` to be a finite number of seconds >= 0, got -2',
+      ],
+      [() => keyedBreakers(null as never), 'Expected `options` to be an object, got null'],
+      [
+        () => keyedBreakers({ maxKeys: 1.5 }),
+        'Expected `maxKeys` to be a positive integer, got 1.5',
+      ],
+      [
+        () => keyedBreakers({ idleTtl: -1 }),
+        'Expected `idleTtl` to be a finite number of seconds >= 0, got -1',
+      ],
+      [() => keyedBreakers().get(3 as never), 'Expected `key` to be a string, got 3'],
+    ];
+    for (const [make, message] of cases) expect(make, message).toThrow(message);
+  });
+
+  it('keyedBreakers: an isolated breaker is never evicted; one idle exactly idleTtl is', () => {
+    const clock = new VirtualClock();
+    const breakers = keyedBreakers({ clock, maxKeys: 1, idleTtl: 60 });
+    breakers.get('isolated').isolate();
+    breakers.get('other');
+    expect(breakers.keys()).toEqual(['isolated', 'other']);
+    const idle = keyedBreakers({ clock, idleTtl: 60 });
+    idle.get('a');
+    clock.advance(60);
+    idle.get('b');
+    expect(idle.keys()).toEqual(['b']);
   });
 });

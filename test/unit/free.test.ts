@@ -340,3 +340,72 @@ describe('free', () => {
     ]);
   });
 });
+
+describe('free: the edges', () => {
+  it('freeWait gets the random source; one that returns nothing is a TypeError that says so', async () => {
+    const clock = new VirtualClock();
+    const call = onException(expo, Error, {
+      ...quiet,
+      clock,
+      random: () => 0.25,
+      free: Throttled,
+      freeWait: ({ random }) => ({ next: () => ({ done: false, value: random() * 8 }) }),
+    })(flaky([throttled()], 'ok'));
+    await expect(call()).resolves.toBe('ok');
+    expect(clock.sleeps).toEqual([2]);
+    const nothing = onException(expo, Error, {
+      ...quiet,
+      clock: new VirtualClock(),
+      free: Throttled,
+      freeWait: (() => undefined) as never,
+    })(flaky([throttled()], 'ok'));
+    await expect(nothing()).rejects.toThrow(
+      'Expected `freeWait` to return an iterator, got undefined',
+    );
+  });
+
+  it('a free failure at maxTime gives up, reason maxTime', async () => {
+    const clock = new VirtualClock();
+    const reasons: unknown[] = [];
+    const call = onException(expo, Error, {
+      ...quiet,
+      clock,
+      maxTime: 5,
+      free: Throttled,
+      onGiveup: ({ reason }) => {
+        reasons.push(reason);
+      },
+    })(async () => {
+      await clock.sleep(5);
+      throw throttled();
+    });
+    await expect(call()).rejects.toBeInstanceOf(Throttled);
+    expect(reasons).toEqual(['maxTime']);
+  });
+
+  it('an exhausted freeWait gives up (reason exhausted) and rethrows, even with raiseOnGiveup false', async () => {
+    const reasons: unknown[] = [];
+    const error = throttled();
+    const call = onException(expo, Error, {
+      ...quiet,
+      clock: new VirtualClock(),
+      raiseOnGiveup: false,
+      free: Throttled,
+      freeWait: () => constant({ interval: [1] }),
+      onGiveup: ({ reason }) => {
+        reasons.push(reason);
+      },
+    })(flaky([throttled(), error], 'ok'));
+    await expect(call()).rejects.toBe(error);
+    expect(reasons).toEqual(['exhausted']);
+    // Past maxFreeTries, raiseOnGiveup false resolves undefined, as other give-ups do.
+    const quietly = onException(expo, Error, {
+      ...quiet,
+      clock: new VirtualClock(),
+      raiseOnGiveup: false,
+      free: Throttled,
+      maxFreeTries: 1,
+    })(flaky([throttled(), throttled()], 'ok'));
+    await expect(quietly()).resolves.toBeUndefined();
+  });
+});

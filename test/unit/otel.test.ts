@@ -383,6 +383,23 @@ describe('circuit breakers', () => {
   });
 });
 
+describe('circuit breakers: the bound', () => {
+  it('keeps the state of at most 250 breakers, forgetting the one that closed longest ago', async () => {
+    const channel = diagnostics.channel(CHANNELS.breaker);
+    channel.publish({ key: 'down', from: 'closed', to: 'open' });
+    for (let i = 0; i < 250; i++) channel.publish({ key: `k${i}`, from: 'open', to: 'closed' });
+    const keys = new Set(
+      points((await collected()).get('backoff.breaker.state')).map(
+        ([attributes]) => attributes['backoff.breaker.key'],
+      ),
+    );
+    expect(keys.size).toBe(250); // four points each: within the SDK's cardinality limit
+    expect(keys.has('down')).toBe(true); // open: kept
+    expect(keys.has('k0')).toBe(false); // the first to close: forgotten
+    expect(keys.has('k249')).toBe(true);
+  });
+});
+
 describe('no active span', () => {
   it('records the metrics and adds no event', async () => {
     const clock = new VirtualClock();
