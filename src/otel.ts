@@ -278,8 +278,9 @@ let recording: BackoffInstrumentation | undefined;
  * - `backoff.giveups` (counter, `{giveup}`): `backoff.name`, `backoff.giveup.reason`, `error.type`.
  * - `backoff.budget.tokens` (gauge, `{token}`): the tokens left in each retry budget seen (those whose
  *   `state()` reports tokens), by `backoff.name`.
- * - `backoff.breaker.state` (gauge, `{state}`): each built-in circuit breaker that has moved (the last 250), 1 for
- *   its state and 0 for the others; `backoff.breaker.key`, `backoff.breaker.state`.
+ * - `backoff.breaker.state` (gauge, `{state}`): each built-in circuit breaker that has moved (250 at
+ *   most, closed ones forgotten first), 1 for its state and 0 for the others;
+ *   `backoff.breaker.key`, `backoff.breaker.state`.
  * - `backoff.breaker.refusals` (counter, `{refusal}`): attempts a built-in breaker refused;
  *   `backoff.breaker.key`, `backoff.breaker.state` (`open`, `halfOpen`, `isolated`).
  *
