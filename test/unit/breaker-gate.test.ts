@@ -355,7 +355,15 @@ describe('breaker: the edges', () => {
   });
 
   it('acquire’s answer is checked: a grant needs a permit with success, failure and ignore', async () => {
-    for (const answer of [null, { ok: true }, { ok: true, permit: { success() {} } }, {}]) {
+    const answers = [
+      null,
+      {},
+      { ok: true },
+      { ok: true, permit: { success() {}, failure() {} } },
+      { ok: true, permit: { success() {}, ignore() {} } },
+      { ok: true, permit: { failure() {}, ignore() {} } },
+    ];
+    for (const answer of answers) {
       const call = onException(expo, TypeError, {
         ...quiet,
         breaker: { acquire: () => answer as never },

@@ -370,7 +370,7 @@ describe('the edges', () => {
     const clock = new VirtualClock();
     const breaker = circuitBreaker({ trip: consecutive(1), clock });
     fail(breaker);
-    clock.advance(5);
+    clock.advance(7);
     expect(breaker.snapshot()).toEqual({ state: 'halfOpen', openFor: 0, opened: 1 });
     breaker.isolate();
     expect(breaker.snapshot()).toEqual({ state: 'isolated', opened: 1 });
@@ -475,6 +475,7 @@ describe('the edges', () => {
         'Expected `initialState.openFor` to be a finite number of seconds >= 0, got -2',
       ],
       [() => keyedBreakers(null as never), 'Expected `options` to be an object, got null'],
+      [() => keyedBreakers('x' as never), 'Expected `options` to be an object, got "x"'],
       [
         () => keyedBreakers({ maxKeys: 1.5 }),
         'Expected `maxKeys` to be a positive integer, got 1.5',

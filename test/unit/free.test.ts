@@ -367,6 +367,7 @@ describe('free: the edges', () => {
   it('a free failure at maxTime gives up, reason maxTime', async () => {
     const clock = new VirtualClock();
     const reasons: unknown[] = [];
+    let calls = 0;
     const call = onException(expo, Error, {
       ...quiet,
       clock,
@@ -376,11 +377,13 @@ describe('free: the edges', () => {
         reasons.push(reason);
       },
     })(async () => {
+      calls += 1;
       await clock.sleep(5);
       throw throttled();
     });
     await expect(call()).rejects.toBeInstanceOf(Throttled);
     expect(reasons).toEqual(['maxTime']);
+    expect(calls).toBe(1);
   });
 
   it('an exhausted freeWait gives up (reason exhausted) and rethrows, even with raiseOnGiveup false', async () => {
