@@ -1025,6 +1025,47 @@ describe('durations, in seconds of the call’s clock', () => {
       [{ 'backoff.name': 'handler', 'error.type': 'TypeError', 'backoff.outcome': 'failure' }, 1],
     ]);
   });
+
+  it('free failures and breakers end calls as call points too: maxFreeTries, breakerOpen', async () => {
+    const clock = new FakeClock();
+    const options = { ...quiet, clock, interval: 1 };
+    const busy = new TypeError('busy');
+    await onException(constant, TypeError, {
+      ...options,
+      name: 'free',
+      free: TypeError,
+      maxFreeTries: 1,
+    })(scripted(clock, [1, 1], [busy, busy]))().catch(() => {});
+    await onException(constant, TypeError, {
+      ...options,
+      name: 'open',
+      maxTime: 10,
+      breaker: { acquire: () => ({ ok: false, retryAfter: 60 }) },
+    })(scripted(clock, [1], []))().catch(() => {});
+    const metrics = await collected();
+    expect(histogram(metrics.get('backoff.call.duration'))).toEqual([
+      [
+        {
+          'backoff.name': 'free',
+          'error.type': 'TypeError',
+          'backoff.outcome': 'giveup',
+          'backoff.giveup.reason': 'maxFreeTries',
+        },
+        1,
+        3,
+      ],
+      [
+        {
+          'backoff.name': 'open',
+          'error.type': 'BreakerOpenError',
+          'backoff.outcome': 'giveup',
+          'backoff.giveup.reason': 'breakerOpen',
+        },
+        1,
+        0,
+      ],
+    ]);
+  });
 });
 
 describe('events as log records, the default', () => {
