@@ -22,6 +22,10 @@ const cases = {
   'same, reading attemptSignal()': backoff.onException(backoff.expo, Error, { timeout: 10 })(
     async (x) => (backoff.attemptSignal().aborted ? 0 : x + 1),
   ),
+  'onException (a breaker)': backoff.onException(backoff.expo, Error, {
+    maxTries: 5,
+    breaker: backoff.circuitBreaker(),
+  })(asyncTarget),
   'onPredicate (maxTries 5)': backoff.onPredicate(backoff.expo, (v) => v < 0, { maxTries: 5 })(
     asyncTarget,
   ),

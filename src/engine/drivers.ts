@@ -7,9 +7,10 @@
 
 import { isThenable, thenableError } from '../base/validate.js';
 import type { Limits, Plan } from '../plan/plan.js';
+import type { Breaker, BreakerPermit } from '../types.js';
 import { AttemptGuard, makeAttempt, TimedOut } from './attempt.js';
 import { type CallContext, callSignal, contextPending, takeContext } from './call-context.js';
-import { release } from './gate.js';
+import { permitOf, release, succeeded } from './gate.js';
 import { active, Call } from './lifecycle.js';
 import {
   ATTEMPT,
@@ -134,6 +135,26 @@ export function callAsync(
   }
 }
 
+/**
+ * The loop of a call whose breaker the fast path asked and that gave no permit at once (a
+ * refusal, a Promise, an answer to check): the loop takes the answer from there.
+ */
+function admittedAsync(
+  plan: Plan,
+  target: Target,
+  self: unknown,
+  args: unknown[],
+  admission: unknown,
+): Promise<unknown> {
+  try {
+    const run = begin(plan, target, self, args, undefined);
+    run.admission = admission;
+    return driveAsync(run, undefined);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** The same for the sync twins, which take no context. */
 function callSync(plan: Plan, target: Target, self: unknown, args: unknown[]): unknown {
   const run = () => driveSync(begin(plan, target, self, args, undefined), undefined);
@@ -165,6 +186,7 @@ function endFirst(
 /**
  * May this call's first attempt be made outside the loop? Not while the call is traced, nor while
  * a publisher before the attempt (telemetry's note of its start) has work: the loop runs those.
+ * A plan with a breaker object (`inlineFirstAttempt`) asks it here too.
  */
 function inline(plan: Plan): boolean {
   return plan.inlineFirstAttempt && !plan.around?.active() && !active(plan.on.beforeAttempt);
@@ -185,12 +207,22 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     let value: unknown;
     let retry: (error: unknown) => Promise<unknown>;
     let guard: AttemptGuard | undefined;
+    let permit: BreakerPermit | undefined;
     try {
       start = startTime(plan);
       limits = plan.limits ?? plan.resolve();
+      if (plan.breaker !== undefined) {
+        // Asked here as the loop would ask it: a permit at once goes on here; anything else (a
+        // refusal, a Promise, an answer to check) the loop takes over. A first success with a
+        // circuitBreaker() cost 1,160 ns through the loop, 450 ns here (without a breaker 210 ns;
+        // cockatiel 4's retry around its breaker 690 ns; Node 24, one process, median of 7).
+        const admission = (plan.breaker as Breaker).acquire();
+        permit = permitOf(admission);
+        if (permit === undefined) return admittedAsync(plan, target, this, args, admission);
+      }
       // One closure on the success path: the rejection handler.
       retry = (error) =>
-        driveAsync(afterFirst(plan, limits, start, target, this, args), new Thrown(error));
+        driveAsync(afterFirst(plan, limits, start, target, this, args, permit), new Thrown(error));
       // A plan with a `timeout` and nothing else before the attempt: its first attempt is timed
       // here. Through the loop it cost 475 ns against 240 ns (npm run build && node
       // bench/success-path.js, Node 24, timeout 10).
@@ -207,18 +239,20 @@ export function wrapAsync(plan: Plan, target: Target): (...args: unknown[]) => P
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
     if (plan.inlineSuccess) {
       const announce = active(plan.on.attemptEnd);
-      if (!announce && guard === undefined) return Promise.resolve(value).then(undefined, retry);
+      if (!announce && guard === undefined && permit === undefined) {
+        return Promise.resolve(value).then(undefined, retry);
+      }
       return Promise.resolve(value).then((result) => {
         // An attempt that timed out is a failure: the loop takes it from here.
         if (result instanceof TimedOut) {
-          return driveAsync(afterFirst(plan, limits, start, target, this, args), result);
+          return driveAsync(afterFirst(plan, limits, start, target, this, args, permit), result);
         }
         if (announce) endFirst(plan, limits, start, target, this, args, result);
-        return result;
+        return permit === undefined ? result : succeeded(permit, result);
       }, retry);
     }
     return Promise.resolve(value).then(
-      (result) => driveAsync(afterFirst(plan, limits, start, target, this, args), result),
+      (result) => driveAsync(afterFirst(plan, limits, start, target, this, args, permit), result),
       retry,
     );
   };
@@ -229,14 +263,17 @@ export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => un
   return function (this: unknown, ...args: unknown[]): unknown {
     if (contextPending()) refuseSignal(takeContext() as CallContext);
     // Stryker disable next-line ConditionalExpression: the loop makes the first attempt the same way; this is a fast path
-    if (!inline(plan)) return callSync(plan, target, this, args);
+    if (!inline(plan) || plan.breaker !== undefined) return callSync(plan, target, this, args);
     const start = startTime(plan);
     const limits = plan.limits ?? plan.resolve();
     let value: unknown;
     try {
       value = makeAttempt(target, this, args, undefined);
     } catch (error) {
-      return driveSync(afterFirst(plan, limits, start, target, this, args), new Thrown(error));
+      return driveSync(
+        afterFirst(plan, limits, start, target, this, args, undefined),
+        new Thrown(error),
+      );
     }
     checkNotThenable(value);
     // Stryker disable next-line ConditionalExpression: the loop ends a success the same way; this is a fast path
@@ -244,6 +281,6 @@ export function wrapSync(plan: Plan, target: Target): (...args: unknown[]) => un
       if (active(plan.on.attemptEnd)) endFirst(plan, limits, start, target, this, args, value);
       return value;
     }
-    return driveSync(afterFirst(plan, limits, start, target, this, args), value);
+    return driveSync(afterFirst(plan, limits, start, target, this, args, undefined), value);
   };
 }

@@ -84,7 +84,13 @@ export function* admit(run: Run): Generator<Request, BreakerOpenError | undefine
     }
   }
   const { acquire, key } = breaker as Breaker;
-  const admission = (yield new Call(acquire as () => unknown, [], breaker)) as Admission | null;
+  // The first attempt's answer, if the driver asked for it already (the fast path); a Promise is
+  // awaited as the driver awaits a callback's.
+  const early = run.admission;
+  run.admission = undefined;
+  const admission = (yield early === undefined
+    ? new Call(acquire as () => unknown, [], breaker)
+    : new Call(same, [early])) as Admission | null;
   if (isGranted(admission)) {
     run.permit = admission.permit;
     return undefined;
@@ -99,6 +105,30 @@ export function* admit(run: Run): Generator<Request, BreakerOpenError | undefine
   const seconds =
     Number.isFinite(retryAfter) && (retryAfter as number) >= 0 ? retryAfter : undefined;
   return new BreakerOpenError(seconds, typeof key === 'string' ? key : undefined);
+}
+
+/** Gives back what it is given: the effect that hands the loop an answer the driver already has. */
+const same = (value: unknown): unknown => value;
+
+/**
+ * The permit of an answer that grants one at once, as the drivers' fast path asks the breaker
+ * for the first attempt; `undefined` for anything else, which the loop then takes over.
+ *
+ * @internal
+ */
+export function permitOf(admission: unknown): BreakerPermit | undefined {
+  return isGranted(admission as Admission | null) ? (admission as Granted).permit : undefined;
+}
+
+/**
+ * Reports a success outside the loop (the fast path) and gives `value` back, once the report has
+ * settled if it returned a Promise (as the loop awaits it).
+ *
+ * @internal
+ */
+export function succeeded(permit: BreakerPermit, value: unknown): unknown {
+  const reported = permit.success();
+  return isThenable(reported) ? Promise.resolve(reported).then(() => value) : value;
 }
 
 /** A grant whose permit has the three methods. */

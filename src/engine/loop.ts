@@ -66,6 +66,11 @@ export class Run {
   free: FreeTries | undefined = undefined;
   /** The breaker's permit for the attempt about to be made or being made; none during a wait. */
   permit: BreakerPermit | undefined = undefined;
+  /**
+   * The breaker's answer for the first attempt, when the driver asked for it outside the loop (the
+   * fast path) and got no permit at once: the loop takes it from there instead of asking again.
+   */
+  admission: unknown = undefined;
 
   constructor(
     plan: Plan,
@@ -196,9 +201,12 @@ export function afterFirst(
   target: Callback,
   self: unknown,
   args: readonly unknown[],
+  permit: BreakerPermit | undefined,
 ): Run {
   // The fast path is only taken without a signal.
   const run = new Run(plan, limits, start, target, self, args, undefined);
+  // The breaker's permit for that attempt, asked for by the driver.
+  run.permit = permit;
   // Its round starts at the attempt: what comes before one (on this path, publishers only) was
   // not run for it, and must not be now that it is made.
   run.round = playRound(run, true);

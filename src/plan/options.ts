@@ -571,7 +571,8 @@ export function makePlan(request: PlanRequest): Plan {
     // Stryker disable next-line BooleanLiteral,ConditionalExpression: `false` only turns the fast paths off
     inlineFirstAttempt:
       kept.signal === undefined &&
-      kept.breaker === undefined &&
+      // A breaker object is asked by the fast path too; a function picking one needs the details.
+      typeof kept.breaker !== 'function' &&
       !(request.blockForm && !request.sync) &&
       on.request === undefined &&
       // Stryker disable next-line ArrayDeclaration,MethodExpression: in Node the publisher is on this stage; the drivers skip the fast path while it is active

@@ -481,3 +481,81 @@ describe('breaker: the edges', () => {
     expect(giveups[0]).not.toHaveProperty('exception');
   });
 });
+
+describe('breaker: the first attempt outside the loop (the fast path)', () => {
+  it('a success report that returns a Promise is awaited; one that rejects rejects the call', async () => {
+    for (const form of ['fast', 'loop'] as const) {
+      const order: string[] = [];
+      const slow: Breaker = {
+        acquire: () => ({
+          ok: true,
+          permit: {
+            success: async () => {
+              await new Promise((resolve) => setTimeout(resolve, 5));
+              order.push('reported');
+            },
+            failure() {},
+            ignore() {},
+          },
+        }),
+      };
+      // onPredicate's success runs through the loop; onException's first one does not.
+      const call =
+        form === 'fast'
+          ? onException(expo, TypeError, { ...quiet, breaker: slow })(async () => 'ok')
+          : onPredicate(expo, () => false, { ...quiet, breaker: slow })(async () => 'ok');
+      await call().then(() => order.push('resolved'));
+      expect(order, form).toEqual(['reported', 'resolved']);
+
+      const broken = new Error('breaker store down');
+      const failing: Breaker = {
+        acquire: () => ({
+          ok: true,
+          permit: { success: () => Promise.reject(broken), failure() {}, ignore() {} },
+        }),
+      };
+      const rejecting =
+        form === 'fast'
+          ? onException(expo, TypeError, { ...quiet, breaker: failing })(async () => 'ok')
+          : onPredicate(expo, () => false, { ...quiet, breaker: failing })(async () => 'ok');
+      await expect(rejecting(), form).rejects.toBe(broken);
+    }
+  });
+
+  it('an acquire that throws rejects the call with that error, and the target is not called', async () => {
+    const broken = new Error('acquire failed');
+    let calls = 0;
+    const call = onException(expo, TypeError, {
+      ...quiet,
+      breaker: {
+        acquire: () => {
+          throw broken;
+        },
+      },
+    })(async () => {
+      calls += 1;
+    });
+    await expect(call()).rejects.toBe(broken);
+    expect(calls).toBe(0);
+  });
+
+  it('a first attempt that times out is reported as a failure, and the loop goes on', async () => {
+    const breaker = scripted();
+    const clock = new VirtualClock();
+    let calls = 0;
+    const call = onException(expo, TypeError, { ...quiet, clock, timeout: 1, breaker })(
+      async () => {
+        calls += 1;
+        if (calls === 1) await new Promise(() => {}); // never settles: the timeout ends it
+        return 'ok';
+      },
+    );
+    await expect(call()).resolves.toBe('ok');
+    expect(breaker.heard).toEqual([
+      'acquire',
+      'failure:Attempt 1 timed out after 1 s',
+      'acquire',
+      'success',
+    ]);
+  });
+});
