@@ -62,8 +62,9 @@ export interface Plan extends KeptOptions {
   /**
    * Nothing runs before an attempt but its timer (no listener on `request`, none but publishers on
    * `beforeAttempt`, no signal, not the async block form): the driver may make the first attempt
-   * itself, outside the loop, with its guard when the plan is `guarded` (a `timeout`), while no
-   * publisher of `beforeAttempt` is active.
+   * itself, outside the loop, with its guard when the plan is `guarded` (a `timeout`) and the
+   * permit of its breaker (a breaker object, not a function picking one), while no publisher of
+   * `beforeAttempt` is active.
    */
   readonly inlineFirstAttempt: boolean;
   /**
