@@ -403,6 +403,7 @@ export function preview<W extends WaitGenerator>(
     throw typeError('free', 'an array of booleans or a function of the attempt number', free);
   }
   const isFree = typeof free === 'function' ? free : (tries: number) => free?.[tries - 1] === true;
+  // Its own `free`: the policy's sees no real failure here.
   // The blocking twin's loop, through the engine's seam: a run whose every attempt fails.
   const plan = makePlan({
     api: 'preview',
@@ -414,7 +415,7 @@ export function preview<W extends WaitGenerator>(
       clock: new VirtualClock(),
       logger: null,
       random: seed === undefined ? policy.random : seededRandom(seed),
-      free: free === undefined ? undefined : ({ tries }: { tries: number }) => isFree(tries),
+      free: ({ tries }: { tries: number }) => isFree(tries),
       onBackoff: ({ wait: seconds }: { wait: number }) => {
         waits.push(seconds);
         if (waits.length >= count) throw STOP;

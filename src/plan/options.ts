@@ -573,6 +573,7 @@ export function makePlan(request: PlanRequest): Plan {
       kept.signal === undefined &&
       // A breaker object is asked by the fast path too; a function picking one needs the details.
       typeof kept.breaker !== 'function' &&
+      // Stryker disable next-line ConditionalExpression: the block form never takes the decorators' fast path
       !(request.blockForm && !request.sync) &&
       on.request === undefined &&
       // Stryker disable next-line ArrayDeclaration,MethodExpression: in Node the publisher is on this stage; the drivers skip the fast path while it is active

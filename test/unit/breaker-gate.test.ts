@@ -504,8 +504,8 @@ describe('breaker: the first attempt outside the loop (the fast path)', () => {
         form === 'fast'
           ? onException(expo, TypeError, { ...quiet, breaker: slow })(async () => 'ok')
           : onPredicate(expo, () => false, { ...quiet, breaker: slow })(async () => 'ok');
-      await call().then(() => order.push('resolved'));
-      expect(order, form).toEqual(['reported', 'resolved']);
+      await call().then((value) => order.push(`resolved ${value}`));
+      expect(order, form).toEqual(['reported', 'resolved ok']);
 
       const broken = new Error('breaker store down');
       const failing: Breaker = {

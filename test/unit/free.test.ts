@@ -304,10 +304,15 @@ describe('free', () => {
       /`free`.*a function of the details/,
     );
     expect(() => onException(expo, Error, { freeWait: 3 as never })).toThrow(/`freeWait`/);
+    expect(() => onException(expo, Error, { maxFreeTries: 0 })).toThrow(
+      'Expected `maxFreeTries` to be a positive integer or Infinity (with a finite maxTime), got 0',
+    );
     // undefined and null are as if left out
-    expect(() =>
-      onException(expo, Error, { free: undefined, maxFreeTries: null, freeWait: undefined }),
-    ).not.toThrow();
+    for (const value of [undefined, null]) {
+      expect(() =>
+        onException(expo, Error, { free: value, maxFreeTries: value, freeWait: value }),
+      ).not.toThrow();
+    }
   });
 
   it('a freeWait that returns no iterator, or a wait that is no number, is a clear error', async () => {
@@ -410,5 +415,49 @@ describe('free: the edges', () => {
       maxFreeTries: 1,
     })(flaky([throttled(), throttled()], 'ok'));
     await expect(quietly()).resolves.toBeUndefined();
+  });
+});
+
+describe('free: classes or a function', () => {
+  /** Calls of a target that fails with `error` until its third call, with `free` and maxTries 1. */
+  const attemptsWith = async (free: unknown, error: unknown) => {
+    let calls = 0;
+    const call = onException(expo, Object as never, {
+      ...quiet,
+      clock: new VirtualClock(),
+      maxTries: 1,
+      free: free as never,
+    })(async () => {
+      calls += 1;
+      if (calls < 3) throw error;
+      return 'ok';
+    });
+    await call().catch(() => {});
+    return calls;
+  };
+
+  it('Error itself is a class: a thrown string is no instance of it, so it is not free', async () => {
+    expect(await attemptsWith(Error, 'a string')).toBe(1);
+    expect(await attemptsWith(Error, new Error('an error'))).toBe(3);
+  });
+
+  it('an error class written the old way (a function whose prototype is an Error) is a class', async () => {
+    function LegacyError(this: Error, message: string) {
+      this.message = message;
+    }
+    LegacyError.prototype = Object.create(Error.prototype);
+    const legacy = new (LegacyError as unknown as new (message: string) => Error)('x');
+    expect(await attemptsWith(LegacyError, legacy)).toBe(3);
+    expect(await attemptsWith(LegacyError, new Error('other'))).toBe(1);
+  });
+
+  it('a function of the details whose text says "class" is still a function', async () => {
+    const busy = Object.assign(new Error('busy'), { class: 'busy' });
+    expect(
+      await attemptsWith(
+        ({ exception }: { exception: { class?: string } }) => exception.class === 'busy',
+        busy,
+      ),
+    ).toBe(3);
   });
 });

@@ -367,6 +367,11 @@ describe('circuit breakers', () => {
         .map(([attributes]) => attributes['backoff.breaker.state']);
     expect(current('db')).toEqual(['closed']);
     expect(current('cache')).toEqual(['isolated']);
+    expect(
+      states
+        .filter(([attributes]) => attributes['backoff.breaker.key'] === 'db')
+        .map(([attributes]) => attributes['backoff.breaker.state']),
+    ).toEqual(['closed', 'open', 'halfOpen', 'isolated']);
     expect(states).toHaveLength(8); // four states for each of the two breakers
     expect(points(metrics.get('backoff.breaker.refusals'))).toEqual([
       [{ 'backoff.breaker.key': 'db', 'backoff.breaker.state': 'open' }, 2],
@@ -380,6 +385,30 @@ describe('circuit breakers', () => {
       unit: '{refusal}',
       description: 'Attempts a circuit breaker refused, by breaker and state.',
     });
+  });
+});
+
+describe('circuit breakers: no key, and after stop()', () => {
+  it('a breaker without a key has points without the key attribute', async () => {
+    const clock = new VirtualClock();
+    const unnamed = circuitBreaker({ trip: consecutive(1), clock });
+    (unnamed.acquire() as { ok: true; permit: { failure(e: unknown): void } }).permit.failure(1);
+    unnamed.acquire();
+    const metrics = await collected();
+    expect(points(metrics.get('backoff.breaker.refusals'))).toEqual([
+      [{ 'backoff.breaker.state': 'open' }, 1],
+    ]);
+    expect(points(metrics.get('backoff.breaker.state')).filter(([, value]) => value === 1)).toEqual(
+      [[{ 'backoff.breaker.state': 'open' }, 1]],
+    );
+  });
+
+  it('stop() takes the state gauge off the meter', async () => {
+    const clock = new VirtualClock();
+    circuitBreaker({ key: 'gone', clock }).isolate();
+    stop();
+    const metrics = await collected();
+    expect(points(metrics.get('backoff.breaker.state'))).toEqual([]);
   });
 });
 

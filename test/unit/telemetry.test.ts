@@ -644,6 +644,32 @@ describe('times in the messages: the call’s clock, read while someone subscrib
     ]);
   });
 
+  it('a subscriber that comes during a first attempt that succeeds hears its end (async and sync twins)', async () => {
+    const call = onException(
+      constant,
+      TypeError,
+      quiet,
+    )(async () => {
+      listener = listen();
+      return 'ok';
+    });
+    expect(await call()).toBe('ok');
+    expect(listener?.of('attempt').map((m) => [m.tries, m.outcome, 'duration' in m])).toEqual([
+      [1, 'success', false],
+    ]);
+    listener?.stop();
+    const sync = onExceptionSync(
+      constant,
+      TypeError,
+      quiet,
+    )(() => {
+      listener = listen();
+      return 'ok';
+    });
+    expect(sync()).toBe('ok');
+    expect(listener?.of('attempt').map((m) => [m.tries, m.outcome])).toEqual([[1, 'success']]);
+  });
+
   it('a subscriber that comes during a call: that call’s messages have no times, and it goes on', async () => {
     const clock = new FakeClock();
     let calls = 0;

@@ -115,7 +115,13 @@ describe('preview', () => {
     ).toEqual([7, 7, 7]);
     // The policy's own `free` sees no real failure in a preview: it is left out.
     expect(preview(expo, { jitter: null, maxTries: 2, free: () => true }, 10)).toEqual([1]);
-    expect(() => preview(expo, {}, 3, { free: 'all' as never })).toThrow(/`free`/);
+    expect(() => preview(expo, {}, 3, { free: 'all' as never })).toThrow(
+      'Expected `free` to be an array of booleans or a function of the attempt number, got "all"',
+    );
+    // A breaker acts outside a preview: it is left out, as the budget is.
+    expect(preview(expo, { jitter: null, breaker: { acquire: () => ({ ok: false }) } }, 3)).toEqual(
+      [1, 2, 4],
+    );
   });
 
   it('lists the waits a policy would take', () => {
