@@ -495,10 +495,9 @@ function* playRound(run: Run, attemptMade: boolean): Round {
  * with it.
  */
 function* refused(run: Run, refusal: BreakerOpenError): Round {
-  if (run.plan.predicate === undefined) {
-    run.threw = true;
-    run.result = refusal;
-  }
+  // The clock is read as after an attempt: refusals in a row must not outlast maxTime.
+  if (run.plan.predicate === undefined) run.settle(true, refusal);
+  else run.settle(false, run.result);
   return yield* freeRetry(run, refusal);
 }
 

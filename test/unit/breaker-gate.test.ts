@@ -559,3 +559,37 @@ describe('breaker: the first attempt outside the loop (the fast path)', () => {
     ]);
   });
 });
+
+describe('breaker: refusals and time', () => {
+  it('refusals in a row read the clock: they do not outlast maxTime', async () => {
+    const clock = new VirtualClock();
+    const reasons: unknown[] = [];
+    let calls = 0;
+    const call = onException(expo, TypeError, {
+      ...quiet,
+      clock,
+      maxTime: 10,
+      breaker: { acquire: () => ({ ok: false, retryAfter: 4 }) },
+      onGiveup: ({ reason, elapsed }) => {
+        reasons.push([reason, elapsed]);
+      },
+    })(async () => {
+      calls += 1;
+    });
+    await expect(call()).rejects.toBeInstanceOf(BreakerOpenError);
+    expect(clock.sleeps).toEqual([4, 4]); // at 8 s, a third wait of 4 s would pass 10 s
+    expect(reasons).toEqual([['breakerOpen', 8]]);
+    expect(calls).toBe(0);
+    // The same for a predicate twin, whose details keep the last value.
+    const predicateClock = new VirtualClock();
+    const values = onPredicate(constant, (v: number) => v < 10, {
+      ...quiet,
+      clock: predicateClock,
+      interval: 1,
+      maxTime: 10,
+      breaker: scripted(['grant', ...Array(5).fill({ ok: false, retryAfter: 4 })]),
+    })(async () => 1);
+    await expect(values()).rejects.toBeInstanceOf(BreakerOpenError);
+    expect(predicateClock.sleeps).toEqual([1, 4, 4]);
+  });
+});
