@@ -63,7 +63,7 @@ export function* emit<X>(
     // Stryker disable next-line ConditionalExpression: an inactive publisher does nothing anyway
     if (listener.active !== undefined && !listener.active()) continue;
     // Built once, for the first listener that reads it: every listener sees the same event.
-    // Stryker disable next-line BooleanLiteral: an event built for a listener that ignores it changes nothing but the cost
+    // Stryker disable next-line BooleanLiteral,ConditionalExpression: an event built for a listener that ignores it changes nothing but the cost
     if (listener.eventless !== true) payload ??= event(run, extra);
     const call = listener.on(run, payload as Details);
     if (call !== undefined) yield call;

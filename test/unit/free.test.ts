@@ -420,9 +420,15 @@ describe('free: the edges', () => {
 
 describe('free: classes or a function', () => {
   /** Calls of a target that fails with `error` until its third call, with `free` and maxTries 1. */
+  /** Matches whatever is thrown, so that only `free` decides. */
+  class Anything {
+    static [Symbol.hasInstance](): boolean {
+      return true;
+    }
+  }
   const attemptsWith = async (free: unknown, error: unknown) => {
     let calls = 0;
-    const call = onException(expo, Object as never, {
+    const call = onException(expo, Anything, {
       ...quiet,
       clock: new VirtualClock(),
       maxTries: 1,

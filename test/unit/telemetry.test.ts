@@ -654,9 +654,9 @@ describe('times in the messages: the call’s clock, read while someone subscrib
       return 'ok';
     });
     expect(await call()).toBe('ok');
-    expect(listener?.of('attempt').map((m) => [m.tries, m.outcome, 'duration' in m])).toEqual([
-      [1, 'success', false],
-    ]);
+    expect(
+      listener?.of('attempt').map((m) => [m.tries, m.outcome, m.value, 'duration' in m]),
+    ).toEqual([[1, 'success', 'ok', false]]);
     listener?.stop();
     const sync = onExceptionSync(
       constant,

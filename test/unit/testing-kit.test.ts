@@ -119,9 +119,8 @@ describe('preview', () => {
       'Expected `free` to be an array of booleans or a function of the attempt number, got "all"',
     );
     // A breaker acts outside a preview: it is left out, as the budget is.
-    expect(preview(expo, { jitter: null, breaker: { acquire: () => ({ ok: false }) } }, 3)).toEqual(
-      [1, 2, 4],
-    );
+    const refusing = { acquire: () => ({ ok: false, retryAfter: 9 }) };
+    expect(preview(expo, { jitter: null, breaker: refusing }, 3)).toEqual([1, 2, 4]);
   });
 
   it('lists the waits a policy would take', () => {
