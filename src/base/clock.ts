@@ -7,7 +7,7 @@
 import { setDeadline } from './deadlines.js';
 import { yieldOnce } from './event-loop.js';
 import { type AbortTarget, unwatch, watch } from './signal-watch.js';
-import { checkSeconds } from './validate.js';
+import { checkSeconds, ignoreRejection, isThenable, show } from './validate.js';
 
 /**
  * Where the retry loop reads time and sleeps. All durations are seconds. Pass your own (for
@@ -185,6 +185,22 @@ function sleepSync(seconds: number): void {
  * ```
  */
 export const systemClock: Clock = { now, sleep, sleepSync, timer };
+
+/**
+ * Reads a clock: a finite number of seconds, or a `TypeError` that says what it gave. The loop's
+ * reads and the circuit breakers' go through it. @internal
+ */
+export function readClock(clock: Pick<Clock, 'now'>): number {
+  const seconds = clock.now();
+  if (Number.isFinite(seconds)) return seconds;
+  if (isThenable(seconds)) {
+    ignoreRejection(seconds);
+    throw new TypeError('clock.now() returned a Promise: it must return seconds');
+  }
+  throw new TypeError(
+    `Expected clock.now() to return a finite number of seconds, got ${show(seconds)}`,
+  );
+}
 
 /**
  * The default clock of the async twins: {@link systemClock} without the blocking sleep, which they

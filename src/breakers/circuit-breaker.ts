@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Clock, systemClock } from '../base/clock.js';
+import { type Clock, readClock, systemClock } from '../base/clock.js';
 import { checkNumber, show, typeError } from '../base/validate.js';
 import { breakerChannel } from '../listeners/telemetry.js';
 import type { Admission, Breaker, BreakerPermit } from '../types.js';
@@ -324,15 +324,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   /** The admission every attempt gets while closed, one per closed epoch: no allocation per attempt. */
   let granted: Admission | undefined;
 
-  const now = (): number => {
-    const seconds = clock.now();
-    if (!Number.isFinite(seconds)) {
-      throw new TypeError(
-        `Expected clock.now() to return a finite number of seconds, got ${show(seconds)}`,
-      );
-    }
-    return seconds;
-  };
+  const now = (): number => readClock(clock);
   let lastUsed = now();
 
   const move = (to: BreakerState): void => {

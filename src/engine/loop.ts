@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Clock } from '../base/clock.js';
+import { readClock } from '../base/clock.js';
 import { ignoreRejection, isThenable, show } from '../base/validate.js';
 import type { ServerDirected } from '../http/retry-after.js';
 import type { Limits, Plan } from '../plan/plan.js';
@@ -212,19 +212,6 @@ export function afterFirst(
   run.round = playRound(run, true);
   run.round.next();
   return run;
-}
-
-/** Reads the clock: a finite number of seconds, or a `TypeError` that says what it gave. */
-function readClock(clock: Clock): number {
-  const now = clock.now();
-  if (Number.isFinite(now)) return now;
-  if (isThenable(now)) {
-    ignoreRejection(now);
-    throw new TypeError('clock.now() returned a Promise: it must return seconds');
-  }
-  throw new TypeError(
-    `Expected clock.now() to return a finite number of seconds, got ${show(now)}`,
-  );
 }
 
 /** When the call starts: the clock, if anything uses elapsed time. */
