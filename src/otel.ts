@@ -563,6 +563,8 @@ export class BackoffInstrumentation {
         this.#metrics().refusals.add(`${key}\u0000${message.state}`, () => attributes);
         return;
       }
+      // A fleet breaker's notice that Redis failed or answers again is no state.
+      if (!('to' in message)) return;
       // The gauge reads the states at each collection: its instruments must exist on the provider.
       this.#metrics();
       this.#breakers.delete(key);

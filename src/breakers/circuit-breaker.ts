@@ -275,6 +275,37 @@ const defaultHalfOpenAfter = (): Iterator<number, unknown, unknown> =>
   expo({ factor: 5, maxValue: 60 });
 
 /**
+ * The `halfOpenAfter` option as a maker of the open times' iterator (each opening in a row takes the
+ * next), once checked.
+ *
+ * @internal
+ */
+export function openTimes(
+  halfOpenAfter: CircuitBreakerOptions['halfOpenAfter'],
+): () => Iterator<number, unknown, unknown> {
+  if (halfOpenAfter === undefined) return defaultHalfOpenAfter;
+  if (typeof halfOpenAfter === 'function') return halfOpenAfter;
+  const seconds = checkSeconds('halfOpenAfter', halfOpenAfter, 0);
+  return () => ({ next: () => ({ done: false, value: seconds }) });
+}
+
+/**
+ * The next open time of `halfOpenAfter`'s iterator, in seconds (0 once it has ended).
+ *
+ * @internal
+ */
+export function nextOpenTime(waits: Iterator<number, unknown, unknown>): number {
+  const step = waits.next();
+  const wait = step.done ? 0 : step.value;
+  if (!Number.isFinite(wait) || wait < 0) {
+    throw new RangeError(
+      `Expected halfOpenAfter to give a finite number of seconds >= 0, got ${show(wait)}`,
+    );
+  }
+  return wait;
+}
+
+/**
  * Makes a circuit breaker. Closed, it grants every attempt and counts outcomes; tripped, it opens
  * and refuses with `retryAfter` until `halfOpenAfter` has passed; then it lets one probe through
  * (refusing the others, no queue), closes if the probe succeeds, opens again for the next
@@ -290,20 +321,37 @@ const defaultHalfOpenAfter = (): Iterator<number, unknown, unknown> =>
  * ```
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+  return makeCircuitBreaker(options);
+}
+
+/**
+ * Publishes a breaker's message on `backoff-ts:breaker`, made only when someone subscribes.
+ *
+ * @internal
+ */
+export function publishBreaker(message: () => object): void {
+  const channel = breakerChannel();
+  // Stryker disable next-line ConditionalExpression,OptionalChaining: publishing to nobody does nothing; the check saves the message
+  if (channel?.hasSubscribers) channel.publish(message());
+}
+
+/**
+ * {@link circuitBreaker}, whose transitions go to `moved` instead of the channel when given: the
+ * fleet breaker of `backoff-ts/redis` holds one as its local breaker and publishes its own state.
+ *
+ * @internal
+ */
+export function makeCircuitBreaker(
+  options: CircuitBreakerOptions,
+  moved?: (from: BreakerState, to: BreakerState, failures: number) => void,
+): CircuitBreaker {
   if (typeof options !== 'object' || options === null)
     throw typeError('options', 'an object', options);
   const trip = options.trip ?? consecutive();
   if (typeof trip.counter !== 'function') {
     throw typeError('trip', 'a trip policy (consecutive(n) or failureRatio(options))', trip);
   }
-  const { halfOpenAfter } = options;
-  let makeWaits: () => Iterator<number, unknown, unknown>;
-  if (halfOpenAfter === undefined) makeWaits = defaultHalfOpenAfter;
-  else if (typeof halfOpenAfter === 'function') makeWaits = halfOpenAfter;
-  else {
-    const seconds = checkSeconds('halfOpenAfter', halfOpenAfter, 0);
-    makeWaits = () => ({ next: () => ({ done: false, value: seconds }) });
-  }
+  const makeWaits = openTimes(options.halfOpenAfter);
   const probeTimeout = checkSeconds('probeTimeout', options.probeTimeout, 60);
   const key = options.key;
   if (key !== undefined && typeof key !== 'string') throw typeError('key', 'a string', key);
@@ -334,20 +382,13 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
     epoch += 1;
     granted = undefined;
     probing = false;
-    const channel = breakerChannel();
-    // Stryker disable next-line ConditionalExpression,OptionalChaining: publishing to nobody does nothing; the check saves the message
-    if (channel?.hasSubscribers) channel.publish({ key, from, to } satisfies BreakerTransition);
+    if (moved !== undefined) moved(from, to, counter.recentFailures);
+    else publishBreaker(() => ({ key, from, to }) satisfies BreakerTransition);
   };
 
   const open = (at: number): void => {
     waits ??= makeWaits();
-    const step = waits.next();
-    const wait = step.done ? 0 : step.value;
-    if (!Number.isFinite(wait) || wait < 0) {
-      throw new RangeError(
-        `Expected halfOpenAfter to give a finite number of seconds >= 0, got ${show(wait)}`,
-      );
-    }
+    const wait = nextOpenTime(waits);
     opened += 1;
     until = at + wait;
     move('open');
@@ -391,11 +432,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   };
 
   const refuse = (retryAfter: number | undefined): Admission => {
-    const channel = breakerChannel();
-    // Stryker disable next-line ConditionalExpression,OptionalChaining: publishing to nobody does nothing; the check saves the message
-    if (channel?.hasSubscribers) {
-      channel.publish({ key, refused: true, state, retryAfter } satisfies BreakerRefusal);
-    }
+    publishBreaker(() => ({ key, refused: true, state, retryAfter }) satisfies BreakerRefusal);
     return { ok: false, retryAfter };
   };
 

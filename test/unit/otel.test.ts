@@ -404,6 +404,18 @@ describe('circuit breakers: no key, and after stop()', () => {
     ).toStrictEqual([[{ 'backoff.breaker.state': 'open' }, 1]]);
   });
 
+  it('a fleet breaker’s notice that Redis failed is no state and no refusal', async () => {
+    const channel = diagnostics.channel(CHANNELS.breaker);
+    channel.publish({ key: 'fleet', from: 'closed', to: 'open' });
+    channel.publish({ key: 'fleet', redis: 'unreachable', error: new Error('down') });
+    channel.publish({ key: 'fleet', redis: 'reachable' });
+    const metrics = await collected();
+    expect(
+      points(metrics.get('backoff.breaker.state')).filter(([, value]) => value === 1),
+    ).toStrictEqual([[{ 'backoff.breaker.key': 'fleet', 'backoff.breaker.state': 'open' }, 1]]);
+    expect(points(metrics.get('backoff.breaker.refusals'))).toEqual([]);
+  });
+
   it('stop() takes the state gauge off the meter', async () => {
     const clock = new VirtualClock();
     circuitBreaker({ key: 'gone', clock }).isolate();
