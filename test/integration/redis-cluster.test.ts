@@ -1,11 +1,17 @@
-// The Redis budgets on a real Redis Cluster (three masters and a replica each, on loopback): every
+// The Redis budgets (and the fleet breaker) on a real Redis Cluster (three masters and a replica each, on loopback): every
 // key a budget uses lands in one hash slot, and a run goes on through a slot migration and the
 // failover of the key's master, with no call left unsettled and no error beyond what
 // `onRedisError` promises.
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { constant, onException, type RetryBudget } from '../../src/index.js';
-import { redisRatio, redisThrottle, redisTokenBucket } from '../../src/redis.js';
+import { consecutive, constant, onException, type RetryBudget } from '../../src/index.js';
+import {
+  redisCircuitBreaker,
+  redisRatio,
+  redisThrottle,
+  redisTokenBucket,
+} from '../../src/redis.js';
+import type { Granted } from '../../src/types.js';
 import { cli, RedisCluster, redisWanted } from '../redis-server.js';
 
 const call = () => ({ tries: 1, outcome: new Error('x'), memo: undefined as unknown });
@@ -49,6 +55,32 @@ describe.runIf(redisWanted)('budgets on Redis Cluster', () => {
       const receipts = await cli(['-p', String(master.port), 'keys', '*:receipt:*']);
       const prefix = key.includes('{') ? `${key}:bucket:receipt:` : `{${key}:bucket}:receipt:`;
       expect(receipts.split('\n').some((name) => name.startsWith(prefix))).toBe(true);
+    }
+  });
+
+  it('the fleet breaker’s keys share one hash slot: it trips, leases and closes with no CROSSSLOT', async () => {
+    const client = clusterClient();
+    for (const key of ['breaker:plain', 'breaker:{tagged}:api']) {
+      const errors: unknown[] = [];
+      const options = {
+        key,
+        trip: consecutive(1),
+        halfOpenAfter: 0.1,
+        syncInterval: 0.05,
+        onError: (error: unknown) => errors.push(error),
+      };
+      const [a, b] = [redisCircuitBreaker(client, options), redisCircuitBreaker(client, options)];
+      await ((await a.acquire()) as Granted).permit.failure(new Error('x'));
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect((await b.acquire()).ok).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const probe = (await b.acquire()) as Granted;
+      expect(probe.ok).toBe(true);
+      expect((await a.acquire()).ok).toBe(false);
+      await probe.permit.success();
+      expect(errors).toEqual([]);
+      const tag = key.includes('{') ? key : `{${key}}`;
+      expect(await client.exists(`${tag}:breaker`)).toBe(0);
     }
   });
 

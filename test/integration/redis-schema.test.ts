@@ -1,4 +1,4 @@
-// docs/redis-schema.md is the Redis budgets' public interface. This test reads that document only —
+// docs/redis-schema.md is the Redis budgets' and fleet breaker's public interface. This test reads that document only —
 // its script texts and its calling conventions — to act as a service in another language would,
 // sharing one budget with the library; and it checks that the document's scripts are, byte for
 // byte, the ones the library sends (each SHA1 cached by Redis once the library has run it).
@@ -7,7 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisRatio, redisThrottle, redisTokenBucket } from '../../src/redis.js';
+import { consecutive } from '../../src/index.js';
+import {
+  redisCircuitBreaker,
+  redisRatio,
+  redisThrottle,
+  redisTokenBucket,
+} from '../../src/redis.js';
+import type { Admission, Granted } from '../../src/types.js';
 import { RedisServer, redisWanted } from '../redis-server.js';
 
 const SCHEMA = readFileSync(
@@ -47,8 +54,12 @@ describe.runIf(redisWanted)('the Redis key schema, through its document', () => 
       ...(deadline ? [Date.now() + 5_000] : []),
     );
 
-  it('documents eight scripts, each byte for byte one the library sends', async () => {
+  it('documents twelve scripts, each byte for byte one the library sends', async () => {
     expect([...scripts.keys()].sort()).toEqual([
+      'breaker-probe',
+      'breaker-read',
+      'breaker-report',
+      'breaker-trip',
       'ratio-refund',
       'ratio-request',
       'ratio-retry',
@@ -84,6 +95,15 @@ describe.runIf(redisWanted)('the Redis key schema, through its document', () => 
     const ratio = redisRatio(client, { key: `${key}:r` });
     ratio.onRequest?.(call());
     await ratio.tryRetry(call());
+    // The breaker: a read, a trip, the lease at half-open, the probe's report.
+    const breaker = redisCircuitBreaker(client, {
+      key: `${key}:b`,
+      trip: consecutive(1),
+      halfOpenAfter: 0.05,
+    });
+    await ((await breaker.acquire()) as Granted).permit.failure(new Error('x'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await ((await breaker.acquire()) as Granted).permit.success();
     const cached = (await client.call(
       'SCRIPT',
       'EXISTS',
@@ -119,5 +139,42 @@ describe.runIf(redisWanted)('the Redis key schema, through its document', () => 
     expect(await library.tryRetry(call())).toBe(true);
     expect(await library.tryRetry(call())).toBe(false);
     expect(await client.hget(key, 'ox')).toBe('1');
+  });
+
+  it('a foreign service and the library share one breaker', async () => {
+    const key = `schema:${randomUUID()}`;
+    const keys = [`{${key}}:breaker`, `{${key}}:breaker:trips`, `{${key}}:breaker:probe`];
+    // quorum 2, window 30 s, probe timeout 60 s, keep 1 h, open times 1 s then 2 s …
+    const args = (id: string, count: number | string) => [
+      ...[id, count, 2, 30_000, 60_000, 3_600_000],
+      ...[1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000, 8_000],
+    ];
+    const library = redisCircuitBreaker(client, {
+      key,
+      trip: consecutive(3),
+      syncInterval: 0.2,
+    });
+    expect((await library.acquire()).ok).toBe(true);
+    // One of the service's processes tripped after 5 failures: into the window, still closed.
+    expect(await foreign('breaker-trip', keys, args('go-1', 5))).toEqual([0, 0, 0]);
+    expect(await client.hget(keys[1] as string, 'go-1')).toBe('5');
+    // A second one: the quorum of 2 is met, and the fleet opens for 1 s.
+    const [code, ms, opened] = (await foreign('breaker-trip', keys, args('go-3', 4))) as number[];
+    expect([code, opened]).toEqual([1, 1]);
+    expect(ms).toBeGreaterThan(900);
+    // The library learns it within syncInterval (0.2 s), and refuses until the open time ends.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const refused = (await library.acquire()) as Admission;
+    expect(refused.ok).toBe(false);
+    // Half-open: the library takes the lease; the service is refused with the lease's time left.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const probe = (await library.acquire()) as Granted;
+    expect(probe.ok).toBe(true);
+    const [leased, left] = (await foreign('breaker-probe', keys, args('go-2', 0))) as number[];
+    expect(leased).toBe(2);
+    expect(left).toBeGreaterThan(59_000);
+    // The library's probe succeeds: the service reads the circuit closed.
+    await probe.permit.success();
+    expect(await foreign('breaker-read', keys, args('go-1', 0))).toEqual([0, 0, 0]);
   });
 });

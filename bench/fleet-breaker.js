@@ -1,0 +1,304 @@
+// npm run simulate (after the retry storm): a fleet of Node processes behind one circuit breaker
+// shared through Redis (redisCircuitBreaker), against a local HTTP server that starts failing,
+// beside the same fleet with a breaker per process (circuitBreaker). Real processes, a real
+// redis-server, real sockets; test/stress/fleet-breaker.test.ts runs it at CI size.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+
+const WORKER = fileURLToPath(new URL('../test/fixtures/breaker-worker.mjs', import.meta.url));
+
+/** @param {number} seconds */
+const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+/** @returns {Promise<number>} a free loopback port */
+async function freePort() {
+  const server = createNetServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  await new Promise((resolve) => server.close(resolve));
+  return address.port;
+}
+
+/**
+ * Starts redis-server on `port` (no persistence: a restart starts empty) and waits for PING.
+ *
+ * @param {number} port
+ */
+async function startRedis(port) {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const failed = new Promise((_, reject) => child.once('error', reject));
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => {});
+  for (let i = 0; ; i++) {
+    try {
+      await Promise.race([probe.connect().then(() => probe.ping()), failed]);
+      probe.disconnect();
+      return child;
+    } catch (error) {
+      probe.disconnect();
+      if (i > 100 || child.exitCode !== null) throw error;
+      await pause(0.05);
+    }
+  }
+}
+
+/** @param {import('node:child_process').ChildProcess} child */
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * @typedef {[start: number, sent: number, end: number, kind: 'ok' | 'server' | 'open' | 'other', message: string]} Outcome
+ * @typedef {{ states: [number, string][], notices: [number, string][], outcomes: Outcome[], exitCode: number | null }} Worker
+ */
+
+/**
+ * Runs the fleet: `warm` s healthy, `failFor` s of 503s, `settle` s healthy; for 'shared', then
+ * Redis stopped (healthy, then failing, then healthy), restarted, and a second outage.
+ *
+ * @param {{ mode: 'shared' | 'local', processes?: number, interval?: number, halfOpenAfter?: number,
+ *   threshold?: number, failFor?: number, settle?: number }} options interval in ms, the rest in s
+ */
+export async function runFleet({
+  mode,
+  processes = 20,
+  interval = 50,
+  halfOpenAfter = 1,
+  threshold = 5,
+  failFor = 4,
+  settle = 2,
+}) {
+  let failing = false;
+  const server = createServer((_, response) => {
+    response.statusCode = failing ? 503 : 200;
+    response.end();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/`;
+  const redisPort = await freePort();
+  let redis = mode === 'shared' ? await startRedis(redisPort) : undefined;
+  const key = `fleet-breaker:${Date.now()}`;
+
+  /** @type {Worker[]} */
+  const workers = [];
+  const children = [];
+  const ready = [];
+  const done = [];
+  for (let i = 0; i < processes; i++) {
+    /** @type {Worker} */
+    const worker = { states: [], notices: [], outcomes: [], exitCode: null };
+    const child = spawn(
+      process.execPath,
+      [
+        WORKER,
+        url,
+        String(redisPort),
+        key,
+        mode,
+        String(interval),
+        String(halfOpenAfter),
+        String(threshold),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+    );
+    ready.push(
+      new Promise((resolve) =>
+        child.on('message', (/** @type {any} */ m) => m.type === 'ready' && resolve(undefined)),
+      ),
+    );
+    done.push(
+      new Promise((resolve) => {
+        child.on('message', (/** @type {any} */ m) => {
+          if (m.type === 'state') worker.states.push([m.t, m.to]);
+          else if (m.type === 'redis') worker.notices.push([m.t, m.redis]);
+          else if (m.type === 'done') worker.outcomes = m.outcomes;
+        });
+        child.once('exit', (code) => {
+          worker.exitCode = code;
+          resolve(undefined);
+        });
+      }),
+    );
+    workers.push(worker);
+    children.push(child);
+  }
+  await Promise.all(ready);
+
+  // The fleet's state in Redis, every 10 ms: each opening's end (open_until) and each close.
+  /** @type {{ until: number, seen: number }[]} */
+  const openings = [];
+  /** @type {number[]} */
+  const closes = [];
+  const watcher =
+    mode === 'shared'
+      ? new Redis({ port: redisPort, host: '127.0.0.1', maxRetriesPerRequest: 0 })
+      : undefined;
+  watcher?.on('error', () => {});
+  let last = '';
+  const polling = setInterval(() => {
+    watcher?.hget(`{${key}}:breaker`, 'open_until').then(
+      (value) => {
+        const now = Date.now();
+        if (value !== null && value !== last) openings.push({ until: Number(value), seen: now });
+        if (value === null && last !== '') closes.push(now);
+        last = value ?? '';
+      },
+      () => {},
+    );
+  }, 10);
+
+  /** @type {Record<string, number>} */
+  const marks = {};
+  const at = (/** @type {string} */ name) => /** @type {number} */ (marks[name]);
+  const mark = (/** @type {string} */ name) => {
+    marks[name] = Date.now();
+  };
+  await pause(1);
+  mark('fail');
+  failing = true;
+  await pause(failFor);
+  mark('recover');
+  failing = false;
+  await pause(settle);
+  if (mode === 'shared' && redis !== undefined) {
+    mark('redisStop');
+    await stop(redis);
+    await pause(1);
+    mark('downFail');
+    failing = true;
+    await pause(1);
+    mark('downRecover');
+    failing = false;
+    await pause(1.5);
+    mark('redisStart');
+    redis = await startRedis(redisPort);
+    await pause(1.5);
+    mark('fail2');
+    failing = true;
+    await pause(Math.min(failFor, 2));
+    mark('recover2');
+    failing = false;
+    await pause(settle);
+  }
+  mark('end');
+  for (const child of children) child.send('stop');
+  await Promise.all(done);
+  clearInterval(polling);
+  watcher?.disconnect();
+  await new Promise((resolve) => server.close(resolve));
+  if (redis !== undefined) await stop(redis);
+
+  const all = workers.flatMap((worker) => worker.outcomes);
+  const admitted = (/** @type {number} */ from, /** @type {number} */ to) =>
+    all.filter(([, sent]) => sent >= from && sent < to).length;
+  /** When every process had seen its breaker open, after `from`. */
+  const allOpen = (/** @type {number} */ from, /** @type {number} */ to) =>
+    Math.max(
+      ...workers.map(
+        (worker) =>
+          worker.states.find(([t, state]) => t >= from && t < to && state === 'open')?.[0] ??
+          Number.POSITIVE_INFINITY,
+      ),
+    );
+  /** The outage from `from` to `to`: its figures. */
+  const outage = (/** @type {number} */ from, /** @type {number} */ to) => {
+    const opened = allOpen(from, to);
+    const failedBeforeAllOpen = all.filter(
+      ([, sent, , kind]) => kind === 'server' && sent >= from - interval && sent <= opened,
+    ).length;
+    // Each half-open of the shared circuit while the server fails: the requests sent in its first
+    // half (the failed probe opens the circuit for halfOpenAfter again).
+    const halfOpens = openings
+      .filter(({ until }) => until > opened && until < to)
+      .map(({ until }) => admitted(until, Math.min(until + (halfOpenAfter * 1000) / 2, to)));
+    const whileOpen = openings
+      .filter(({ until }) => until > opened && until - halfOpenAfter * 1000 < to)
+      .reduce(
+        (sum, { until }) => sum + admitted(Math.max(opened, until - halfOpenAfter * 1000), until),
+        0,
+      );
+    const recovered = Math.max(
+      ...workers.map(
+        (worker) =>
+          worker.outcomes.find(([, sent, , kind]) => sent >= to && kind === 'ok')?.[1] ??
+          Number.POSITIVE_INFINITY,
+      ),
+    );
+    const closed = closes.find((t) => t >= to);
+    return {
+      msToAllOpen: opened - from,
+      failedBeforeAllOpen,
+      admittedAfterAllOpen: admitted(opened, to),
+      ...(mode === 'shared' ? { whileOpen, halfOpens } : {}),
+      msToClose: closed === undefined ? undefined : closed - to,
+      msToAllAdmitting: recovered - to,
+    };
+  };
+
+  const count = (
+    /** @type {string} */ kind,
+    /** @type {number} */ from = 0,
+    /** @type {number} */ to = Number.POSITIVE_INFINITY,
+  ) => all.filter(([t, , , k]) => k === kind && t >= from && t < to).length;
+  return {
+    mode,
+    processes,
+    threshold,
+    halfOpenAfter,
+    exitCodes: workers.map((worker) => worker.exitCode),
+    calls: all.length,
+    other: all.filter(([, , , kind]) => kind === 'other').map(([, , , , message]) => message),
+    outage: outage(at('fail'), at('recover')),
+    ...(mode === 'shared'
+      ? {
+          redisDown: {
+            failedWhileHealthy:
+              count('server', at('redisStop'), at('downFail')) +
+              count('open', at('redisStop'), at('downFail')),
+            server: count('server', at('downFail'), at('downRecover') + interval),
+            refusedByLocalBreakers: count('open', at('downFail'), at('redisStart')),
+            saidUnreachable: workers.filter((w) =>
+              w.notices.some(([t, n]) => n === 'unreachable' && t >= at('redisStop')),
+            ).length,
+            saidReachable: workers.filter((w) =>
+              w.notices.some(([t, n]) => n === 'reachable' && t >= at('redisStart')),
+            ).length,
+          },
+          afterRestart: outage(at('fail2'), at('recover2')),
+        }
+      : {}),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const options = {
+    processes: 20,
+    interval: 50,
+    halfOpenAfter: 5,
+    threshold: 5,
+    failFor: 20,
+    settle: 8,
+  };
+  console.log(
+    `\nA fleet of ${options.processes} processes, a request every ${options.interval} ms each, breaker consecutive(${options.threshold}), halfOpenAfter ${options.halfOpenAfter} s; the server fails for ${options.failFor} s\n`,
+  );
+  for (const mode of /** @type {const} */ (['local', 'shared'])) {
+    const result = await runFleet({ mode, ...options });
+    console.log(JSON.stringify(result, null, 2));
+  }
+}
