@@ -71,17 +71,21 @@ async function stop(child) {
  * Runs the fleet: `warm` s healthy, `failFor` s of 503s, `settle` s healthy; for 'shared', then
  * Redis stopped (healthy, then failing, then healthy), restarted, and a second outage.
  *
- * @param {{ mode: 'shared' | 'local', processes?: number, interval?: number, halfOpenAfter?: number,
- *   threshold?: number, failFor?: number, settle?: number }} options interval in ms, the rest in s
+ * @param {{ mode: 'shared' | 'local', processes?: number, busy?: number, interval?: number,
+ *   halfOpenAfter?: number, threshold?: number, failFor?: number, settle?: number,
+ *   redisDown?: boolean }} options `busy` processes send a request every `interval` ms, the others
+ *   every 10 × `interval`; the other times in seconds
  */
 export async function runFleet({
   mode,
   processes = 20,
+  busy = processes,
   interval = 50,
   halfOpenAfter = 1,
   threshold = 5,
   failFor = 4,
   settle = 2,
+  redisDown = true,
 }) {
   let failing = false;
   const server = createServer((_, response) => {
@@ -110,7 +114,7 @@ export async function runFleet({
         String(redisPort),
         key,
         mode,
-        String(interval),
+        String(i < busy ? interval : 10 * interval),
         String(halfOpenAfter),
         String(threshold),
       ],
@@ -175,7 +179,7 @@ export async function runFleet({
   mark('recover');
   failing = false;
   await pause(settle);
-  if (mode === 'shared' && redis !== undefined) {
+  if (mode === 'shared' && redisDown && redis !== undefined) {
     mark('redisStop');
     await stop(redis);
     await pause(1);
@@ -184,13 +188,15 @@ export async function runFleet({
     await pause(1);
     mark('downRecover');
     failing = false;
-    await pause(1.5);
+    // Until the processes' own breakers, opened while Redis was down, have probed and closed.
+    await pause(Math.max(1.5, halfOpenAfter + 0.5));
     mark('redisStart');
     redis = await startRedis(redisPort);
     await pause(1.5);
     mark('fail2');
     failing = true;
-    await pause(Math.min(failFor, 2));
+    // Long enough for a half-open while it fails.
+    await pause(Math.min(failFor, halfOpenAfter + 2));
     mark('recover2');
     failing = false;
     await pause(settle);
@@ -219,7 +225,7 @@ export async function runFleet({
   const outage = (/** @type {number} */ from, /** @type {number} */ to) => {
     const opened = allOpen(from, to);
     const failedBeforeAllOpen = all.filter(
-      ([, sent, , kind]) => kind === 'server' && sent >= from - interval && sent <= opened,
+      ([, sent, , kind]) => kind === 'server' && sent >= from - 1000 && sent <= opened,
     ).length;
     // Each half-open of the shared circuit while the server fails: the requests sent in its first
     // half (the failed probe opens the circuit for halfOpenAfter again).
@@ -264,7 +270,7 @@ export async function runFleet({
     calls: all.length,
     other: all.filter(([, , , kind]) => kind === 'other').map(([, , , , message]) => message),
     outage: outage(at('fail'), at('recover')),
-    ...(mode === 'shared'
+    ...(mode === 'shared' && redisDown
       ? {
           redisDown: {
             failedWhileHealthy:
@@ -285,20 +291,50 @@ export async function runFleet({
   };
 }
 
+/**
+ * One line of figures.
+ *
+ * @param {string} label
+ * @param {Awaited<ReturnType<typeof runFleet>>['outage']} o
+ */
+function line(label, o) {
+  const halfOpens =
+    o.halfOpens === undefined ? '' : `, requests per half-open ${o.halfOpens.join(' ')}`;
+  const whileOpen = o.whileOpen === undefined ? '' : `, while open ${o.whileOpen}`;
+  return `${label.padEnd(28)} failed before all open ${String(o.failedBeforeAllOpen).padStart(4)} (all open in ${o.msToAllOpen} ms), requests after ${o.admittedAfterAllOpen}${whileOpen}${halfOpens}; after the recovery: closed in ${o.msToClose ?? '-'} ms, all admitting in ${o.msToAllAdmitting} ms`;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const options = {
-    processes: 20,
-    interval: 50,
-    halfOpenAfter: 5,
-    threshold: 5,
-    failFor: 20,
-    settle: 8,
-  };
+  const options = { processes: 20, interval: 50, halfOpenAfter: 5, threshold: 5 };
   console.log(
-    `\nA fleet of ${options.processes} processes, a request every ${options.interval} ms each, breaker consecutive(${options.threshold}), halfOpenAfter ${options.halfOpenAfter} s; the server fails for ${options.failFor} s\n`,
+    `\nCircuit breakers of a fleet: ${options.processes} processes, consecutive(${options.threshold}), halfOpenAfter ${options.halfOpenAfter} s, against a server that fails\n`,
   );
-  for (const mode of /** @type {const} */ (['local', 'shared'])) {
-    const result = await runFleet({ mode, ...options });
-    console.log(JSON.stringify(result, null, 2));
+  for (const [scenario, more] of /** @type {const} */ ([
+    ['every process a request each 50 ms; the server fails for 20 s', { failFor: 20, settle: 8 }],
+    [
+      '5 processes a request each 50 ms, 15 each 500 ms; 10 s',
+      { busy: 5, failFor: 10, settle: 7, redisDown: false },
+    ],
+  ])) {
+    console.log(scenario);
+    for (const mode of /** @type {const} */ (['local', 'shared'])) {
+      const result = await runFleet({ mode, ...options, ...more });
+      const crashed = result.exitCodes.filter((code) => code !== 0).length;
+      console.log(
+        line(
+          `  ${mode === 'local' ? '20 local breakers' : 'one shared through Redis'}`,
+          result.outage,
+        ),
+      );
+      if (crashed > 0 || result.other.length > 0)
+        console.log(`  ${crashed} crashed; other errors: ${result.other.join('; ')}`);
+      if (result.redisDown !== undefined && result.afterRestart !== undefined) {
+        const d = result.redisDown;
+        console.log(
+          `  Redis stopped: ${d.failedWhileHealthy} calls failed while the server was healthy; the server failing, its ${d.server} failures and ${d.refusedByLocalBreakers} refusals by local breakers; ${d.saidUnreachable} processes said unreachable, ${d.saidReachable} reachable after the restart`,
+        );
+        console.log(line('  after the restart', result.afterRestart));
+      }
+    }
   }
 }

@@ -94,8 +94,20 @@ export interface RedisCircuitBreaker extends Breaker {
  * ```
  */
 export type RedisBreakerNotice =
-  | { readonly key: string; readonly redis: 'unreachable'; readonly error: unknown }
-  | { readonly key: string; readonly redis: 'reachable' };
+  | {
+      /** The breaker's `key`. */
+      readonly key: string;
+      /** Redis failed: this process's own breaker decides. */
+      readonly redis: 'unreachable';
+      /** What Redis (or the timeout) failed with. */
+      readonly error: unknown;
+    }
+  | {
+      /** The breaker's `key`. */
+      readonly key: string;
+      /** A script answered again: the fleet's state decides. */
+      readonly redis: 'reachable';
+    };
 
 /**
  * The open times the scripts get, the first {@link STEPS} of `halfOpenAfter` (ms): the opening

@@ -122,7 +122,7 @@ export function hashTagged(key: string): string {
 }
 
 /** This process's id: the budgets' receipts and the breaker's probe leases carry it. */
-export const PROCESS_ID = randomUUID();
+export const PROCESS_ID: string = randomUUID();
 
 /**
  * Checks what every Redis-backed object takes: a client, a non-empty key, a timeout in seconds.

@@ -1,5 +1,5 @@
 // The fleet breaker on real processes (bench/fleet-breaker.js, at CI size): 20 Node processes
-// against a local HTTP server that fails for 4 s, each calling through a breaker
+// against a local HTTP server that fails for 4 s (3 s with uneven traffic), each calling through a breaker
 // (consecutive(5), halfOpenAfter 1 s) — one shared through a real redis-server, or one per process.
 // Then, shared only, Redis is stopped mid-run (while the server is healthy, then failing) and
 // restarted, and the server fails again. `npm run simulate` runs it at full size.
@@ -48,6 +48,21 @@ describe.runIf(redisWanted)('20 processes behind one circuit breaker, shared thr
     expect(redisDown?.saidReachable).toBe(20);
     expect(redisDown?.refusedByLocalBreakers).toBeGreaterThan(0);
     expect(afterRestart?.whileOpen).toBe(0);
+    expect(afterRestart?.halfOpens?.length).toBeGreaterThanOrEqual(1);
     expect(afterRestart?.halfOpens).toEqual(Array(afterRestart?.halfOpens?.length).fill(1));
+  }, 120_000);
+
+  it('uneven traffic (5 busy processes, 15 quiet ones): the quiet ones learn from the fleet instead of failing 5 times each', async () => {
+    const options = { busy: 5, failFor: 3, settle: 1.5, redisDown: false } as const;
+    const local = await runFleet({ mode: 'local', ...options });
+    const shared = await runFleet({ mode: 'shared', ...options });
+    console.log(`fleet breaker, uneven: local ${JSON.stringify(local.outage)}`);
+    console.log(`fleet breaker, uneven: shared ${JSON.stringify(shared.outage)}`);
+    expect([...local.exitCodes, ...shared.exitCodes]).toEqual(Array(40).fill(0));
+    expect(local.outage.failedBeforeAllOpen).toBeGreaterThanOrEqual(100);
+    // Measured 48 against 100 (npm run simulate); the quiet processes each send a few.
+    expect(shared.outage.failedBeforeAllOpen).toBeLessThan(0.8 * local.outage.failedBeforeAllOpen);
+    expect(shared.outage.msToAllOpen).toBeLessThan(local.outage.msToAllOpen);
+    expect(shared.outage.whileOpen).toBe(0);
   }, 120_000);
 });
