@@ -78,7 +78,10 @@ export interface RedisCircuitBreaker extends Breaker {
   acquire(): Admission | Promise<Admission>;
   /** This process's view of the state, without asking Redis. */
   state(): BreakerState;
-  /** Closes the fleet's circuit (deletes its keys) and this process's breaker. */
+  /**
+   * Closes the fleet's circuit (deletes its keys) and this process's breaker; the other processes
+   * see it at their next read (an open state they hold lasts until its time ends).
+   */
   reset(): Promise<void>;
 }
 
@@ -240,7 +243,10 @@ export function redisCircuitBreaker(
   );
   // A lease of 0 ms is refused by Redis: 1 ms is as short.
   const probeMs = Math.max(1, Math.round((options.probeTimeout ?? 60) * 1000));
-  const makeOpenTimes = openTimes(options.halfOpenAfter);
+  // The fleet's open times, taken once: the process that opens the fleet decides its times.
+  const times = openTimes(options.halfOpenAfter)();
+  const settings = [quorum, quorumWindowMs, probeMs, KEEP_MS];
+  for (let i = 0; i < STEPS; i++) settings.push(Math.round(nextOpenTime(times) * 1000));
   const id = `${PROCESS_ID}:${instances++}`;
   let leases = 0;
   const tag = hashTagged(key);
@@ -289,10 +295,7 @@ export function redisCircuitBreaker(
   ): Promise<Reply | undefined> => {
     const mine = ++sent;
     const at = now();
-    const openTimes = makeOpenTimes();
-    const args: (string | number)[] = [who, count, quorum, quorumWindowMs, probeMs, KEEP_MS];
-    for (let i = 0; i < STEPS; i++) args.push(Math.round(nextOpenTime(openTimes) * 1000));
-    return evaluate(client, timeoutMs, script, keys, args).then(
+    return evaluate(client, timeoutMs, script, keys, [who, count, ...settings]).then(
       (raw) => {
         const reply = raw as Reply;
         if (mine > taken) {
@@ -358,7 +361,12 @@ export function redisCircuitBreaker(
   const probe = (): Promise<Admission> => {
     const lease = `${id}:${leases++}`;
     return ask(PROBE, lease, 0).then((reply) => {
-      if (reply === undefined) return local.acquire();
+      if (reply === undefined) {
+        // The script may have run and granted the lease though its reply never came (late,
+        // lost): let it go, so that the fleet does not wait probeTimeout for a probe nobody sends.
+        void ask(REPORT, lease, 'ignore');
+        return local.acquire();
+      }
       if (reply[0] === LEASED) return { ok: true, permit: leasePermit(lease) };
       return decide(now(), false);
     });

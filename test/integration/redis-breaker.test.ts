@@ -111,7 +111,7 @@ describe.runIf(redisWanted)('redisCircuitBreaker on a real Redis', () => {
   });
 
   it('an open circuit is refused with no Redis read until its time ends', async () => {
-    const { clients, breakers } = fleet(2, { halfOpenAfter: 1 });
+    const { clients, breakers } = fleet(2, { halfOpenAfter: 3 });
     const [a, b] = breakers as [RedisCircuitBreaker, RedisCircuitBreaker];
     await fail(a, 2);
     await pause(0.05);
@@ -270,6 +270,38 @@ describe.runIf(redisWanted)('redisCircuitBreaker on a real Redis', () => {
     expect(messages).toContainEqual({ key, redis: 'reachable' });
     downClient.disconnect();
     await down.kill();
+  });
+
+  it('a lease whose reply came too late is let go: the fleet does not wait probeTimeout', async () => {
+    const { key, breakers } = fleet(1, { probeTimeout: 30, halfOpenAfter: 0.5 });
+    await fail(breakers[0] as RedisCircuitBreaker, 2);
+    await pause(0.05);
+    // Another process reads the open circuit; then its replies come 100 ms late, past its 50 ms
+    // timeout, though its scripts still run.
+    let slow = false;
+    const client2 = {
+      call: async (name: string, ...args: (string | number)[]) => {
+        const reply = await client.call(name, ...args);
+        if (slow) await pause(0.1);
+        return reply;
+      },
+    };
+    const late = redisCircuitBreaker(client2, {
+      key,
+      trip: backoff.consecutive(2),
+      timeout: 0.05,
+      onError: () => {},
+    });
+    expect((await late.acquire()).ok).toBe(false);
+    slow = true;
+    await pause(0.55);
+    // Half-open: it asks for the lease, gets it on the server, and hears nothing in time: its own
+    // breaker (closed) decides.
+    expect((await late.acquire()).ok).toBe(true);
+    await pause(0.2);
+    // The lease it took without knowing is gone: another process probes now, not in 30 s.
+    expect(await client.exists(`{${key}}:breaker:probe`)).toBe(0);
+    expect((await (breakers[0] as RedisCircuitBreaker).acquire()).ok).toBe(true);
   });
 
   it('a throwing onError changes nothing', async () => {

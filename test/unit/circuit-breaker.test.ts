@@ -2,6 +2,7 @@
 // and snapshots, its channel, and the keyed registry's bound.
 import diagnostics from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
+import { makeCircuitBreaker } from '../../src/breakers/circuit-breaker.js';
 import {
   type Admission,
   BreakerOpenError,
@@ -500,5 +501,32 @@ describe('the edges', () => {
     clock.advance(60);
     idle.get('b');
     expect(idle.keys()).toEqual(['b']);
+  });
+});
+
+describe('the seam the fleet breaker holds its local breaker through', () => {
+  it('tells its transitions, with the failures counted, to `moved` instead of the channel', async () => {
+    const published: unknown[] = [];
+    const listen = (message: unknown) => published.push(message);
+    diagnostics.subscribe(CHANNELS.breaker, listen);
+    try {
+      const moves: unknown[] = [];
+      const clock = new VirtualClock();
+      const breaker = makeCircuitBreaker(
+        { key: 'local', trip: consecutive(3), halfOpenAfter: 5, clock },
+        (from, to, failures) => moves.push([from, to, failures]),
+      );
+      fail(breaker, 3);
+      await clock.advance(5);
+      granted(breaker.acquire()).permit.success();
+      expect(moves).toEqual([
+        ['closed', 'open', 3],
+        ['open', 'halfOpen', 3],
+        ['halfOpen', 'closed', 0],
+      ]);
+      expect(published.filter((m) => 'to' in (m as object))).toEqual([]);
+    } finally {
+      diagnostics.unsubscribe(CHANNELS.breaker, listen);
+    }
   });
 });

@@ -265,6 +265,59 @@ check('retryFetch with one try sends what this runtime’s fetch sends', async (
   }
 });
 
+check(
+  'backoff-ts/redis: a budget and a fleet breaker on a redis-server, through ioredis',
+  async () => {
+    const { redisCircuitBreaker, redisTokenBucket } = await import('../../../dist/redis.js');
+    const { Redis } = await import('ioredis');
+    const { spawn } = await import('node:child_process');
+    const port = await new Promise((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => resolve(port));
+      });
+    });
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', ''];
+    const server = spawn('redis-server', args, { stdio: 'ignore' });
+    let client;
+    try {
+      for (let i = 0; client === undefined; i++) {
+        const probe = new Redis({
+          port,
+          host: '127.0.0.1',
+          lazyConnect: true,
+          retryStrategy: () => null,
+        });
+        probe.on('error', () => {});
+        try {
+          await probe.connect();
+          client = probe;
+        } catch (error) {
+          probe.disconnect();
+          if (i > 100) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      const budget = redisTokenBucket(client, { key: 'smoke:budget' });
+      assert.equal(await budget.tryRetry({ tries: 1, outcome: new Error('x') }), true);
+      assert.equal(await client.get('smoke:budget'), '495');
+      const options = { key: 'smoke:breaker', trip: backoff.consecutive(1), halfOpenAfter: 5 };
+      const [a, b] = [redisCircuitBreaker(client, options), redisCircuitBreaker(client, options)];
+      const granted = await a.acquire();
+      assert.equal(granted.ok, true);
+      await granted.permit.failure(new Error('down'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const refused = await b.acquire();
+      assert.equal(refused.ok, false);
+      assert.ok(refused.retryAfter > 4 && refused.retryAfter <= 5);
+    } finally {
+      client?.disconnect();
+      server.kill('SIGKILL');
+    }
+  },
+);
+
 check('OpenTelemetry: metrics and log records from backoff-ts/otel', async () => {
   const { instrument } = await import('../../../dist/otel.js');
   const metricsSdk = await import('@opentelemetry/sdk-metrics');
