@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { startRedis } from '../test/fixtures/redis-process.mjs';
 
 const WORKER = fileURLToPath(new URL('../test/fixtures/breaker-worker.mjs', import.meta.url));
 
@@ -20,38 +21,6 @@ async function freePort() {
   const address = /** @type {import('node:net').AddressInfo} */ (server.address());
   await new Promise((resolve) => server.close(resolve));
   return address.port;
-}
-
-/**
- * Starts redis-server on `port` (no persistence: a restart starts empty) and waits for PING.
- *
- * @param {number} port
- */
-async function startRedis(port) {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const failed = new Promise((_, reject) => child.once('error', reject));
-  const probe = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await Promise.race([probe.connect().then(() => probe.ping()), failed]);
-      probe.disconnect();
-      return child;
-    } catch (error) {
-      probe.disconnect();
-      if (i > 100 || child.exitCode !== null) throw error;
-      await pause(0.05);
-    }
-  }
 }
 
 /** @param {import('node:child_process').ChildProcess} child */

@@ -1,12 +1,13 @@
 // A throwaway redis-server on a free loopback port, for the tests that need a real one. When
 // CI is set and redis-server is missing, the tests fail rather than skip.
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { startRedis } from './fixtures/redis-process.mjs';
 
 export function findRedisServer(): string | undefined {
   try {
@@ -50,33 +51,7 @@ export class RedisServer {
       );
     }
     if (this.port === 0) this.port = await freePort();
-    this.#process = spawn(
-      redisBinary,
-      [
-        ...['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        ...this.#args,
-      ],
-      { stdio: 'ignore' },
-    );
-    const probe = new Redis({
-      port: this.port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => {});
-    for (let i = 0; ; i++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch (error) {
-        probe.disconnect();
-        if (i > 100) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    this.#process = await startRedis(this.port, this.#args, redisBinary);
   }
 
   /** Is the server process running? */

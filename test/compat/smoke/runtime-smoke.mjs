@@ -270,7 +270,7 @@ check(
   async () => {
     const { redisCircuitBreaker, redisTokenBucket } = await import('../../../dist/redis.js');
     const { Redis } = await import('ioredis');
-    const { spawn } = await import('node:child_process');
+    const { startRedis } = await import('../../fixtures/redis-process.mjs');
     const port = await new Promise((resolve) => {
       const probe = createServer();
       probe.listen(0, '127.0.0.1', () => {
@@ -278,27 +278,9 @@ check(
         probe.close(() => resolve(port));
       });
     });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', ''];
-    const server = spawn('redis-server', args, { stdio: 'ignore' });
-    let client;
+    const server = await startRedis(port);
+    const client = new Redis({ port, host: '127.0.0.1' });
     try {
-      for (let i = 0; client === undefined; i++) {
-        const probe = new Redis({
-          port,
-          host: '127.0.0.1',
-          lazyConnect: true,
-          retryStrategy: () => null,
-        });
-        probe.on('error', () => {});
-        try {
-          await probe.connect();
-          client = probe;
-        } catch (error) {
-          probe.disconnect();
-          if (i > 100) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
       const budget = redisTokenBucket(client, { key: 'smoke:budget' });
       assert.equal(await budget.tryRetry({ tries: 1, outcome: new Error('x') }), true);
       assert.equal(await client.get('smoke:budget'), '495');
