@@ -113,7 +113,7 @@ export async function runFleet({
   await Promise.all(ready);
 
   // The fleet's state in Redis, every 10 ms: each opening's end (open_until) and each close.
-  /** @type {{ until: number, seen: number }[]} */
+  /** @type {{ until: number }[]} */
   const openings = [];
   /** @type {number[]} */
   const closes = [];
@@ -126,9 +126,8 @@ export async function runFleet({
   const polling = setInterval(() => {
     watcher?.hget(`{${key}}:breaker`, 'open_until').then(
       (value) => {
-        const now = Date.now();
-        if (value !== null && value !== last) openings.push({ until: Number(value), seen: now });
-        if (value === null && last !== '') closes.push(now);
+        if (value !== null && value !== last) openings.push({ until: Number(value) });
+        if (value === null && last !== '') closes.push(Date.now());
         last = value ?? '';
       },
       () => {},
@@ -242,10 +241,11 @@ export async function runFleet({
     ...(mode === 'shared' && redisDown
       ? {
           redisDown: {
+            // A call that started in the last 100 ms before the server failed may reach it after.
             failedWhileHealthy:
-              count('server', at('redisStop'), at('downFail')) +
-              count('open', at('redisStop'), at('downFail')),
-            server: count('server', at('downFail'), at('downRecover') + interval),
+              count('server', at('redisStop'), at('downFail') - 100) +
+              count('open', at('redisStop'), at('downFail') - 100),
+            server: count('server', at('downFail') - 100, at('downRecover') + interval),
             refusedByLocalBreakers: count('open', at('downFail'), at('redisStart')),
             saidUnreachable: workers.filter((w) =>
               w.notices.some(([t, n]) => n === 'unreachable' && t >= at('redisStop')),

@@ -86,7 +86,7 @@ type Refundable = { refund: LuaScript; args: (call: BudgetCall) => (string | num
  */
 const RECEIPT_TTL_MS = 10_000;
 
-/** This process's prefix for receipt ids; a counter makes each unique. */
+/** Receipts issued in this process: after its `PROCESS_ID`, the count makes each id unique. */
 let receipts = 0;
 
 /**
