@@ -66,7 +66,7 @@ describe.runIf(redisWanted)('20 processes behind one circuit breaker, shared thr
     console.log(`fleet breaker, uneven: shared ${JSON.stringify(shared.outage)}`);
     expect([...local.exitCodes, ...shared.exitCodes]).toEqual(Array(40).fill(0));
     expect(local.outage.failedBeforeAllOpen).toBeGreaterThanOrEqual(100);
-    // Measured 48 and 51 against 100 (npm run simulate); the quiet processes each send a few.
+    // Measured 44 to 51 against 100 to 110; the quiet processes each send a few.
     expect(shared.outage.failedBeforeAllOpen).toBeLessThan(0.8 * local.outage.failedBeforeAllOpen);
     expect(shared.outage.msToAllOpen).toBeLessThan(local.outage.msToAllOpen);
     expect(shared.outage.whileOpen).toBe(0);
