@@ -4,24 +4,14 @@
 // redis-server, real sockets; test/stress/fleet-breaker.test.ts runs it at CI size.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { startRedis } from '../test/fixtures/redis-process.mjs';
+import { freePort, startRedis } from '../test/fixtures/redis-process.mjs';
 
 const WORKER = fileURLToPath(new URL('../test/fixtures/breaker-worker.mjs', import.meta.url));
 
 /** @param {number} seconds */
 const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-
-/** @returns {Promise<number>} a free loopback port */
-async function freePort() {
-  const server = createNetServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
-  await new Promise((resolve) => server.close(resolve));
-  return address.port;
-}
 
 /** @param {import('node:child_process').ChildProcess} child */
 async function stop(child) {

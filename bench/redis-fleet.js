@@ -4,11 +4,11 @@
 // served and the latency a retry decision paid (p50, p99), beside a local `tokenBucket()`.
 // A worker: node bench/redis-fleet.js --worker PORT KEY SECONDS
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as backoff from 'backoff-ts';
 import { redisTokenBucket } from 'backoff-ts/redis';
 import { Redis } from 'ioredis';
+import { freePort, startRedis } from '../test/fixtures/redis-process.mjs';
 
 const LOOPS = 16;
 const call = () => ({ tries: 1, outcome: new Error('x'), memo: undefined });
@@ -34,16 +34,8 @@ if (process.argv[2] === '--worker') {
   client.disconnect();
 } else {
   const port = await freePort();
-  const redis = spawn(
-    'redis-server',
-    ['--port', String(port), '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 50 });
-  probe.on('error', () => {}); // refused until redis-server listens
-  await probe.ping();
+  const redis = await startRedis(port);
+  const probe = new Redis({ port, host: '127.0.0.1' });
   console.log(
     `Redis ${(await probe.info('server')).match(/redis_version:(\S+)/)?.[1]}, Node ${process.version}, ${LOOPS} loops per process`,
   );
@@ -80,12 +72,4 @@ function run(port, key, seconds) {
     out += chunk;
   });
   return new Promise((resolve) => child.once('close', () => resolve(JSON.parse(out))));
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = server.address();
-  await new Promise((resolve) => server.close(() => resolve(undefined)));
-  return typeof address === 'object' && address !== null ? address.port : 0;
 }

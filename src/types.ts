@@ -427,9 +427,9 @@ export interface CommonOptions<Try, Success, Backoff, Giveup> {
     | undefined;
   /**
    * A circuit breaker asked before every attempt, or a function of the coming attempt's details
-   * that picks one (per key; async in the async twins). A refusal is a free failure: the call waits the breaker's
-   * `retryAfter` (a floor) when it fits in `maxTime` and `maxFreeTries`, else gives up with reason
-   * `'breakerOpen'` and a `BreakerOpenError`.
+   * that picks one (per key; async in the async twins). A refusal is a free failure: the call
+   * waits the breaker's `retryAfter` (a floor) when it fits in `maxTime` and `maxFreeTries`, else
+   * gives up with reason `'breakerOpen'` and a `BreakerOpenError`.
    */
   readonly breaker?:
     | Breaker

@@ -2,12 +2,11 @@
 // CI is set and redis-server is missing, the tests fail rather than skip.
 import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { startRedis } from './fixtures/redis-process.mjs';
+import { freePort, startRedis } from './fixtures/redis-process.mjs';
 
 export function findRedisServer(): string | undefined {
   try {
@@ -25,14 +24,7 @@ const execFileAsync = promisify(execFile);
 /** Run the Redis tests here? Always under CI (where a missing server is a failure). */
 export const redisWanted = redisBinary !== undefined || process.env.CI !== undefined;
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort };
 
 export class RedisServer {
   port = 0;

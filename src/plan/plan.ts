@@ -52,9 +52,9 @@ export interface Plan extends KeptOptions {
   /** Wraps each call, while it says it is active: the `call` tracing channel. */
   readonly around: Around | undefined;
   /**
-   * Does a pending retry of a call with a signal or a breaker keep its last outcome? Only where an abort during
-   * the wait (or a breaker's refusal after it) still reports it to a handler: a predicate twin
-   * with a give-up listener that is not a publisher.
+   * Does a pending retry of a call with a signal or a breaker keep its last outcome? Only where an
+   * abort during the wait (or a breaker's refusal after it) still reports it to a handler: a
+   * predicate twin with a give-up listener that is not a publisher.
    */
   readonly keepsOutcome: boolean;
   /** The block form (`retryContext`): its details have no target or args. */

@@ -270,14 +270,8 @@ check(
   async () => {
     const { redisCircuitBreaker, redisTokenBucket } = await import('../../../dist/redis.js');
     const { Redis } = await import('ioredis');
-    const { startRedis } = await import('../../fixtures/redis-process.mjs');
-    const port = await new Promise((resolve) => {
-      const probe = createServer();
-      probe.listen(0, '127.0.0.1', () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    });
+    const { freePort, startRedis } = await import('../../fixtures/redis-process.mjs');
+    const port = await freePort();
     const server = await startRedis(port);
     const client = new Redis({ port, host: '127.0.0.1' });
     try {
@@ -294,7 +288,7 @@ check(
       assert.equal(refused.ok, false);
       assert.ok(refused.retryAfter > 4 && refused.retryAfter <= 5);
     } finally {
-      client?.disconnect();
+      client.disconnect();
       server.kill('SIGKILL');
     }
   },
